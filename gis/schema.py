@@ -1,0 +1,59 @@
+"""The canonical school table: column names, categories and the Chinese names they come from.
+
+Every reader in :mod:`gis` returns a GeoDataFrame with these columns, whatever the source;
+every later stage reads only these names.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AREA_TYPES",
+    "INDICATORS",
+    "INDICATOR_LABELS_ZH",
+    "LEVELS",
+    "LEVEL_LABELS_ZH",
+    "AREA_LABELS_ZH",
+    "CATEGORY_LABELS_ZH",
+    "TABLE_HEADERS_ZH",
+]
+
+#: School levels (学段) of the canonical table.
+LEVELS = ("primary", "junior", "nine_year", "other")
+LEVEL_LABELS_ZH = {"primary": "小学", "junior": "初中", "nine_year": "九年一贯制", "other": "其他"}
+
+#: Urban/rural type (城乡类型).
+AREA_TYPES = ("urban", "town", "rural")
+AREA_LABELS_ZH = {"urban": "城区", "town": "镇区", "rural": "乡村"}
+
+#: School category (学校类别) used in published 学区 school lists.
+CATEGORY_LABELS_ZH = {"basic": "基础", "model": "示范", "special": "特色"}
+
+#: The seven resource indicators of the national 优质均衡 evaluation (see DOMAIN.md),
+#: canonical column name -> Chinese name as bureaus print it.
+INDICATOR_LABELS_ZH = {
+    "senior_degree_teachers_per100": "每百名学生拥有高于规定学历教师数",
+    "backbone_teachers_per100": "每百名学生拥有县级以上骨干教师数",
+    "pe_art_teachers_per100": "每百名学生拥有体育、艺术专任教师数",
+    "teaching_area_per_student": "生均教学及辅助用房面积",
+    "sports_area_per_student": "生均体育运动场馆面积",
+    "equipment_value_per_student": "生均教学仪器设备值",
+    "multimedia_rooms_per100": "每百名学生拥有网络多媒体教室数",
+}
+INDICATORS = tuple(INDICATOR_LABELS_ZH)
+
+#: Canonical column -> the Chinese header of a bureau's school table (the demo county uses these).
+TABLE_HEADERS_ZH = {
+    "school_id": "学校标识码",
+    "name": "学校名称",
+    "level": "学段",
+    "enrollment": "在校生数",
+    "classes": "班级数",
+    "teachers": "教师数",
+    "lon": "经度",
+    "lat": "纬度",
+    "township": "乡镇/街道",
+    "area_type": "城乡类型",
+    "is_core": "是否优质",
+    "category": "学校类别",
+    **INDICATOR_LABELS_ZH,
+}

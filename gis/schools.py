@@ -1,0 +1,241 @@
+"""Reading a bureau's school table into the canonical school table (see :mod:`gis.schema`).
+
+Validation happens here, once: a file that cannot be used raises :class:`InputError`; rows that
+cannot be used are dropped with a warning naming each row, the problem and the fix (or, with
+``strict=True``, raise).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .schema import INDICATORS, TABLE_HEADERS_ZH
+
+__all__ = ["BadRowsWarning", "BadRow", "read_school_table", "level_from_name", "HEADER_ALIASES"]
+
+#: Header spellings accepted for each canonical column (compared case-insensitively, spaces removed).
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "school_id": ("学校标识码", "学校代码", "标识码", "school_id", "id", "code"),
+    "name": ("学校名称", "名称", "校名", "name", "school", "school_name"),
+    "level": ("学段", "学校类型", "level", "type"),
+    "enrollment": ("在校生数", "学生数", "在校学生数", "enrollment", "students", "pupils"),
+    "classes": ("班级数", "classes"),
+    "teachers": ("教师数", "专任教师数", "teachers"),
+    "lon": ("经度", "lon", "lng", "long", "longitude", "x"),
+    "lat": ("纬度", "lat", "latitude", "y"),
+    "township": ("乡镇/街道", "乡镇", "街道", "乡镇街道", "township", "town"),
+    "area_type": ("城乡类型", "城乡", "area_type", "urban_rural"),
+    "is_core": ("是否优质", "优质", "核心", "是否核心", "is_core", "core", "quality_school"),
+    "category": ("学校类别", "类别", "category"),
+    **{column: (TABLE_HEADERS_ZH[column], column) for column in INDICATORS},
+}
+
+LEVEL_VALUES = {
+    "小学": "primary", "primary": "primary",
+    "初中": "junior", "初级中学": "junior", "junior": "junior",
+    "九年一贯制": "nine_year", "九年一贯制学校": "nine_year", "nine_year": "nine_year",
+}
+AREA_VALUES = {"城区": "urban", "镇区": "town", "乡村": "rural", "urban": "urban", "town": "town", "rural": "rural"}
+CATEGORY_VALUES = {"基础": "basic", "示范": "model", "特色": "special", "basic": "basic", "model": "model", "special": "special"}
+#: Name fragments that imply a level, checked in order (九年一贯制 before 中学).
+NAME_LEVEL_MARKERS = (("九年一贯制", "nine_year"), ("小学", "primary"), ("初级中学", "junior"), ("初中", "junior"), ("中学", "junior"))
+TRUE_VALUES = frozenset({"是", "1", "true", "yes", "y", "t", "核心", "优质"})
+FALSE_VALUES = frozenset({"否", "0", "false", "no", "n", "f", ""})
+#: Students per class assumed when enrollment is missing but the class count is given.
+STUDENTS_PER_CLASS_ESTIMATE = 40
+ENCODINGS = ("utf-8-sig", "gb18030")
+FIRST_DATA_ROW = 2  # spreadsheet row number of the first data row (row 1 is the header)
+
+
+class BadRowsWarning(UserWarning):
+    """Some rows of a school table were dropped; the message lists each."""
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """One unusable row: its spreadsheet row number, what is wrong and how to fix it."""
+
+    row: int
+    problem: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.problem} ({self.fix})"
+
+
+def read_school_table(
+    path: str | Path, *, columns: Mapping[str, str] | None = None, strict: bool = False
+) -> gpd.GeoDataFrame:
+    """Read a school table (CSV in UTF-8/UTF-8 BOM/GBK, XLSX) into the canonical table.
+
+    Parameters
+    ----------
+    path : str or Path
+        The table. Headers may be Chinese or English (see :data:`HEADER_ALIASES`).
+    columns : mapping, optional
+        Explicit ``{canonical column: header in the file}`` for headers the aliases miss.
+    strict : bool
+        Raise on the first bad row instead of dropping bad rows with a warning.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per usable school, EPSG:4326; ``attrs["dropped"]`` lists the dropped rows.
+    """
+    raw = _read_raw_table(Path(path))
+    table = _rename_headers(raw, columns or {}, Path(path))
+    table, bad_rows = _normalise_rows(table)
+    if bad_rows:
+        listing = "\n  ".join(str(b) for b in bad_rows)
+        if strict:
+            raise InputError(f"{path}: {len(bad_rows)} bad row(s), stopping because of --strict:\n  {listing}")
+        warnings.warn(f"{path}: dropped {len(bad_rows)} bad row(s):\n  {listing}", BadRowsWarning, stacklevel=2)
+    if table.empty:
+        raise InputError(f"{path}: no usable school rows; fix the rows listed above")
+    schools = gpd.GeoDataFrame(
+        table.drop(columns=["lon", "lat"]),
+        geometry=gpd.points_from_xy(table["lon"], table["lat"]),
+        crs="EPSG:4326",
+    ).reset_index(drop=True)
+    schools.attrs["dropped"] = bad_rows
+    return schools
+
+
+def _read_raw_table(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputError(f"{path}: no such school table; check the path")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the school table is empty; export it again with a header row and one row per school")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xls"):
+        try:
+            return pd.read_excel(path, dtype=str)
+        except Exception as exc:  # openpyxl raises many types for a damaged workbook
+            raise InputError(f"{path}: cannot read this spreadsheet ({exc}); save it again as .xlsx or .csv") from None
+    if suffix not in (".csv", ".txt"):
+        raise InputError(f"{path}: unsupported table type '{suffix}'; use .csv or .xlsx")
+    for encoding in ENCODINGS:
+        try:
+            table = pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False, skipinitialspace=True)
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
+            raise InputError(f"{path}: not a readable CSV table ({exc}); save it as CSV with a header row") from None
+        if table.empty:
+            raise InputError(f"{path}: the school table has a header but no rows; add one row per school")
+        return table
+    raise InputError(f"{path}: the text encoding is neither UTF-8 nor GBK; save the table as UTF-8 CSV")
+
+
+def _header_key(header: str) -> str:
+    return str(header).strip().lower().replace(" ", "").replace("_", "")
+
+
+def _rename_headers(raw: pd.DataFrame, explicit: Mapping[str, str], path: Path) -> pd.DataFrame:
+    by_key = {_header_key(h): h for h in raw.columns}
+    renames = {}
+    for column, aliases in HEADER_ALIASES.items():
+        header = explicit.get(column) or next((by_key[_header_key(a)] for a in aliases if _header_key(a) in by_key), None)
+        if header is not None and header in raw.columns:
+            renames[header] = column
+    table = raw[list(renames)].rename(columns=renames)
+    if "lon" not in table or "lat" not in table:
+        raise InputError(
+            f"{path}: no coordinate columns; expected 经度 and 纬度 (or lon and lat) among the headers "
+            f"{list(raw.columns)}; rename them or pass an explicit column mapping"
+        )
+    if "name" not in table and "school_id" not in table:
+        raise InputError(f"{path}: no school name or id column; expected 学校名称 or 学校标识码 (or name / school_id)")
+    return table
+
+
+def _normalise_rows(table: pd.DataFrame) -> tuple[pd.DataFrame, list[BadRow]]:
+    """Parse every column and collect the rows that cannot be used."""
+    table = table.copy()
+    row_numbers = np.arange(len(table)) + FIRST_DATA_ROW
+    problems: dict[int, tuple[str, str]] = {}
+
+    def flag(mask, problem, fix):
+        for r in row_numbers[np.asarray(mask, dtype=bool)]:
+            problems.setdefault(int(r), (problem, fix))
+
+    for axis in ("lon", "lat"):
+        table[axis] = pd.to_numeric(table[axis].astype(str).str.strip(), errors="coerce")
+    lon, lat = table["lon"], table["lat"]
+    flag(lon.isna() | lat.isna(), "missing or non-numeric coordinates", "fill in 经度/纬度 as decimal degrees")
+    swapped = lon.between(-90, 90) & ~lat.between(-90, 90) & lat.between(-180, 180)
+    flag(swapped, f"longitude and latitude look swapped", "exchange the 经度 and 纬度 values")
+    flag(~lon.between(-180, 180) | ~lat.between(-90, 90), "coordinates out of range", "经度 must be in -180..180 and 纬度 in -90..90")
+
+    if "school_id" not in table:
+        table["school_id"] = table["name"]
+    table["school_id"] = table["school_id"].astype(str).str.strip()
+    if "name" not in table:
+        table["name"] = table["school_id"]
+    table["name"] = table["name"].astype(str).str.strip()
+    flag(table["school_id"] == "", "empty school id", "give every school a 学校标识码")
+    flag(table["school_id"].duplicated(keep="first"), "duplicate school id", "make 学校标识码 unique; the first row with it is kept")
+
+    level = table.get("level", pd.Series("", index=table.index)).astype(str).str.strip()
+    table["level"] = level.map(LEVEL_VALUES).where(level.ne(""), table["name"].map(level_from_name))
+    flag(table["level"].isna(), "unknown 学段", f"use one of {', '.join(k for k in LEVEL_VALUES if not k.isascii())}")
+
+    table = _parse_enrollment(table, flag)
+    for column in ("classes", "teachers", *INDICATORS):
+        if column in table:
+            table[column] = pd.to_numeric(table[column], errors="coerce")
+    table["is_core"] = _parse_flags(table.get("is_core", pd.Series("", index=table.index)))
+    flag(table["is_core"].isna(), "是否优质 is not yes/no", "write 是 or 否")
+    table["township"] = table.get("township", pd.Series("", index=table.index)).astype(str).str.strip()
+    table["area_type"] = table.get("area_type", pd.Series("", index=table.index)).astype(str).str.strip().map(AREA_VALUES)
+    if "category" in table:
+        table["category"] = table["category"].astype(str).str.strip().map(CATEGORY_VALUES)
+
+    bad = [BadRow(r, *problems[r]) for r in sorted(problems)]
+    keep = ~np.isin(row_numbers, list(problems))
+    table = table[keep].copy()
+    table["is_core"] = table["is_core"].astype(bool)
+    table["enrollment"] = table["enrollment"].astype(np.int64)
+    return table, bad
+
+
+def _parse_enrollment(table: pd.DataFrame, flag) -> pd.DataFrame:
+    """Enrollment as int; a missing value is estimated and flagged, never 0.
+
+    The estimate is the class count times :data:`STUDENTS_PER_CLASS_ESTIMATE`, or else the
+    median enrollment of the schools of the same level in the table.
+    """
+    text = table.get("enrollment", pd.Series("", index=table.index)).astype(str).str.strip()
+    enrollment = pd.to_numeric(text, errors="coerce")
+    flag(text.ne("") & enrollment.isna(), "在校生数 is not a number", "write the number of students as digits")
+    flag(enrollment < 0, "negative 在校生数", "write the number of students (0 or more)")
+    classes = pd.to_numeric(table.get("classes", pd.Series("", index=table.index)), errors="coerce")
+    level_median = enrollment.groupby(table["level"]).transform("median")
+    estimate = (classes * STUDENTS_PER_CLASS_ESTIMATE).fillna(level_median).fillna(enrollment.median())
+    missing = text.eq("")
+    flag(missing & estimate.isna(), "no 在校生数 and nothing to estimate it from", "fill in 在校生数")
+    table["enrollment"] = enrollment.where(~missing, estimate).round()
+    table["enrollment_estimated"] = missing
+    return table
+
+
+def _parse_flags(values: pd.Series) -> pd.Series:
+    """是/否-style flags as True/False; anything else as None."""
+    meaning = {**dict.fromkeys(TRUE_VALUES, True), **dict.fromkeys(FALSE_VALUES, False)}
+    return values.astype(str).str.strip().str.lower().map(meaning).astype(object)
+
+
+def level_from_name(name: str) -> str | None:
+    """The school level a Chinese school name implies, or None."""
+    for marker, level in NAME_LEVEL_MARKERS:
+        if marker in name:
+            return level
+    return None
