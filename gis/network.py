@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
 import networkx as nx
 import numpy as np
 import osmium
@@ -21,6 +22,7 @@ from scipy.spatial import cKDTree
 
 from . import settings
 from .errors import InputError
+from .schools import BadRow, report_bad_rows
 
 __all__ = [
     "RoadNetwork",
@@ -29,6 +31,7 @@ __all__ = [
     "great_circle_m",
     "local_utm_crs",
     "snap_to_nodes",
+    "snap_schools",
 ]
 
 EARTH_RADIUS_M = 6_371_009.0  # the mean radius osmnx uses, so lengths match osmnx's
@@ -253,3 +256,26 @@ def snap_to_nodes(network: RoadNetwork, lon, lat) -> tuple[np.ndarray, np.ndarra
     point_xy = np.column_stack(to_metric.transform(np.asarray(lon, float), np.asarray(lat, float)))
     distance, position = cKDTree(node_xy).query(point_xy)
     return position.astype(np.int64), distance
+
+
+def snap_schools(
+    schools: gpd.GeoDataFrame, network: RoadNetwork, *, max_snap_m: float = settings.MAX_SNAP_M, strict: bool = False
+) -> gpd.GeoDataFrame:
+    """Add each school's nearest road node (``node``) and distance (``snap_m``).
+
+    Schools farther than ``max_snap_m`` from every road are off the network: dropped with a
+    warning, or an :class:`InputError` with ``strict``.
+    """
+    node, distance = snap_to_nodes(network, schools.geometry.x.to_numpy(), schools.geometry.y.to_numpy())
+    snapped = schools.assign(node=node, snap_m=distance)
+    off = snapped[snapped["snap_m"] > max_snap_m]
+    bad_rows = [
+        BadRow(int(row.source_row), f"{row.name} is {row.snap_m:,.0f} m from the nearest road",
+               f"check its coordinates and --coords, or use an OSM extract that covers it (limit {max_snap_m:g} m)")
+        for row in off.itertuples()
+    ]
+    report_bad_rows(bad_rows, source="schools", strict=strict)
+    kept = snapped[snapped["snap_m"] <= max_snap_m].reset_index(drop=True)
+    if kept.empty:
+        raise InputError("no school lies within reach of the road network; check that the OSM file covers the schools")
+    return kept

@@ -19,7 +19,7 @@ import pandas as pd
 from .errors import InputError
 from .schema import INDICATORS, TABLE_HEADERS_ZH
 
-__all__ = ["BadRowsWarning", "BadRow", "read_school_table", "level_from_name", "HEADER_ALIASES"]
+__all__ = ["BadRowsWarning", "BadRow", "read_school_table", "report_bad_rows", "level_from_name", "HEADER_ALIASES"]
 
 #: Header spellings accepted for each canonical column (compared case-insensitively, spaces removed).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -93,11 +93,7 @@ def read_school_table(
     raw = _read_raw_table(Path(path))
     table = _rename_headers(raw, columns or {}, Path(path))
     table, bad_rows = _normalise_rows(table)
-    if bad_rows:
-        listing = "\n  ".join(str(b) for b in bad_rows)
-        if strict:
-            raise InputError(f"{path}: {len(bad_rows)} bad row(s), stopping because of --strict:\n  {listing}")
-        warnings.warn(f"{path}: dropped {len(bad_rows)} bad row(s):\n  {listing}", BadRowsWarning, stacklevel=2)
+    report_bad_rows(bad_rows, source=str(path), strict=strict)
     if table.empty:
         raise InputError(f"{path}: no usable school rows; fix the rows listed above")
     schools = gpd.GeoDataFrame(
@@ -107,6 +103,16 @@ def read_school_table(
     ).reset_index(drop=True)
     schools.attrs["dropped"] = bad_rows
     return schools
+
+
+def report_bad_rows(bad_rows: list[BadRow], *, source: str, strict: bool) -> None:
+    """Warn about dropped rows, one line each; with ``strict``, raise instead."""
+    if not bad_rows:
+        return
+    listing = "\n  ".join(str(b) for b in bad_rows)
+    if strict:
+        raise InputError(f"{source}: {len(bad_rows)} bad row(s), stopping because of --strict:\n  {listing}")
+    warnings.warn(f"{source}: dropped {len(bad_rows)} bad row(s):\n  {listing}", BadRowsWarning, stacklevel=3)
 
 
 def _read_raw_table(path: Path) -> pd.DataFrame:
@@ -202,6 +208,7 @@ def _normalise_rows(table: pd.DataFrame) -> tuple[pd.DataFrame, list[BadRow]]:
     bad = [BadRow(r, *problems[r]) for r in sorted(problems)]
     keep = ~np.isin(row_numbers, list(problems))
     table = table[keep].copy()
+    table["source_row"] = row_numbers[keep]
     table["is_core"] = table["is_core"].astype(bool)
     table["enrollment"] = table["enrollment"].astype(np.int64)
     return table, bad

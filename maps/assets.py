@@ -1,0 +1,256 @@
+"""Offline HTML for folium maps: Leaflet inlined, no network needed to open the page.
+
+folium links Leaflet, jQuery, Bootstrap, font-awesome and awesome-markers from CDNs. Planners
+open our maps on machines without internet, so a saved map carries its own copy of Leaflet
+(JS, CSS and marker images as data URIs) taken from the ``django-js-lib-leaflet`` package,
+and links nothing else.
+
+Build maps with :func:`offline_map` (it links only Leaflet) and draw with Leaflet-only
+elements (``CircleMarker``, ``PolyLine``, ``DivIcon``, our own popups): folium's ``Popup``,
+``Icon`` and ``Map.keep_in_front`` call jQuery or awesome-markers, which are not shipped.
+:func:`offline_html` refuses a map that still links any other remote script or stylesheet.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import importlib.resources
+from importlib.resources.abc import Traversable
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import folium
+from branca.element import Element, Figure
+
+from gis.files import write_text_atomic
+
+__all__ = [
+    "LEAFLET_VERSION",
+    "OfflineAssetError",
+    "leaflet_inline_css",
+    "leaflet_inline_js",
+    "offline_html",
+    "offline_map",
+    "save_map",
+]
+
+#: Leaflet release shipped by ``django-js-lib-leaflet`` 1.9.4.x.
+LEAFLET_VERSION = "1.9.4"
+
+_ASSET_PACKAGE = "js_lib_leaflet"
+_ASSET_DIR = ("static", "js_lib_leaflet")
+_ASSET_PIP_NAME = "django-js-lib-leaflet"
+
+#: Names folium's ``JSCSSMixin`` gives the Leaflet links; the only links an offline map keeps.
+_LEAFLET_JS_NAME = "leaflet"
+_LEAFLET_CSS_NAME = "leaflet_css"
+
+#: Images Leaflet's default ``L.Icon.Default`` marker uses, by option name.
+_DEFAULT_ICON_IMAGES = {
+    "iconUrl": "marker-icon.png",
+    "iconRetinaUrl": "marker-icon-2x.png",
+    "shadowUrl": "marker-shadow.png",
+}
+
+# Tags exactly as branca's JavascriptLink and CssLink render them.
+_SCRIPT_LINK = re.compile(r'<script src="(?P<url>[^"]*)"></script>')
+_CSS_LINK = re.compile(r'<link rel="stylesheet" href="(?P<url>[^"]*)"/>')
+# Any remote script or stylesheet, however written; an offline page must contain none.
+_REMOTE_ASSET = re.compile(
+    r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?\s*(?P<url>(?:https?:)?//[^\"'\s>]+)",
+    re.IGNORECASE,
+)
+_CSS_IMAGE_URL = re.compile(r"url\((?P<quote>['\"]?)images/(?P<file>[\w.-]+\.png)(?P=quote)\)")
+_SOURCE_MAP_COMMENT = re.compile(r"^\s*/[/*][#@] sourceMappingURL=.*$", re.MULTILINE)
+# folium names every element ``<kind>_<32 hex digits>`` from os.urandom.
+_ELEMENT_ID = re.compile(r"(?<=_)(?P<id>[0-9a-f]{32})(?![0-9a-f])")
+
+
+class OfflineAssetError(ValueError):
+    """A map links a remote script or stylesheet that has no offline copy."""
+
+
+def _asset_dir() -> Traversable:
+    """Return the folder holding Leaflet's static files."""
+    try:
+        root = importlib.resources.files(_ASSET_PACKAGE)
+    except ModuleNotFoundError as exc:
+        raise ModuleNotFoundError(
+            f"offline maps need Leaflet's files: pip install {_ASSET_PIP_NAME}"
+        ) from exc
+    return root.joinpath(*_ASSET_DIR)
+
+
+def _read_asset(name: str) -> bytes:
+    """Read one of Leaflet's static files as bytes."""
+    return _asset_dir().joinpath(name).read_bytes()
+
+
+def _png_data_uri(image_name: str) -> str:
+    """Return one of Leaflet's images as a ``data:image/png;base64`` URI."""
+    encoded = base64.b64encode(_read_asset(f"images/{image_name}")).decode("ascii")
+    return f"data:image/png;base64,{encoded}"
+
+
+def _strip_source_maps(code: str) -> str:
+    """Drop ``sourceMappingURL`` comments, which would point at files we do not ship."""
+    return _SOURCE_MAP_COMMENT.sub("", code)
+
+
+@functools.lru_cache(maxsize=1)
+def leaflet_inline_js() -> str:
+    """Return Leaflet's JS, plus a line pointing its default marker icon at inline images.
+
+    Returns
+    -------
+    str
+        JavaScript to put inside a ``<script>`` element.
+    """
+    code = _strip_source_maps(_read_asset("leaflet.js").decode("utf-8")).rstrip()
+    icon_options = "".join(
+        f'L.Icon.Default.prototype.options.{option}="{_png_data_uri(image)}";'
+        for option, image in _DEFAULT_ICON_IMAGES.items()
+    )
+    # imagePath "" stops Leaflet from deriving icon URLs from the (now inline) stylesheet.
+    return f'{code}\nL.Icon.Default.imagePath="";{icon_options}\n'
+
+
+@functools.lru_cache(maxsize=1)
+def leaflet_inline_css() -> str:
+    """Return Leaflet's CSS with its images inlined as data URIs.
+
+    Returns
+    -------
+    str
+        CSS to put inside a ``<style>`` element.
+    """
+    css = _strip_source_maps(_read_asset("leaflet.css").decode("utf-8"))
+    return _CSS_IMAGE_URL.sub(lambda match: f'url("{_png_data_uri(match["file"])}")', css)
+
+
+def offline_map(**kwargs) -> folium.Map:
+    """Create a folium map that links only Leaflet and has no tile layer.
+
+    Parameters
+    ----------
+    **kwargs
+        Passed to ``folium.Map``; ``tiles`` defaults to None (no network needed).
+
+    Returns
+    -------
+    folium.Map
+    """
+    kwargs.setdefault("tiles", None)
+    m = folium.Map(**kwargs)
+    # Instance attributes: folium's class-level lists are shared by every map.
+    m.default_js = [(name, url) for name, url in m.default_js if name == _LEAFLET_JS_NAME]
+    m.default_css = [(name, url) for name, url in m.default_css if name == _LEAFLET_CSS_NAME]
+    return m
+
+
+def _leaflet_urls(root: Element) -> tuple[set[str], set[str]]:
+    """Collect the URLs under which elements of the tree link Leaflet's JS and CSS."""
+    js_urls: set[str] = set()
+    css_urls: set[str] = set()
+    for element in _walk(root):
+        js_urls.update(url for name, url in getattr(element, "default_js", ()) if name == _LEAFLET_JS_NAME)
+        css_urls.update(
+            url for name, url in getattr(element, "default_css", ()) if name == _LEAFLET_CSS_NAME
+        )
+    return js_urls, css_urls
+
+
+def _walk(element: Element) -> Iterator[Element]:
+    """Yield ``element`` and all its descendants, parents first."""
+    yield element
+    for child in element._children.values():
+        yield from _walk(child)
+
+
+def _inline_leaflet_links(page: str, js_urls: set[str], css_urls: set[str]) -> str:
+    """Replace the Leaflet ``<script src>`` and ``<link>`` tags with inline copies."""
+
+    def inline_script(match: re.Match) -> str:
+        if match["url"] not in js_urls:
+            return match[0]
+        return f"<script>{leaflet_inline_js()}</script>"
+
+    def inline_style(match: re.Match) -> str:
+        if match["url"] not in css_urls:
+            return match[0]
+        return f"<style>{leaflet_inline_css()}</style>"
+
+    page = _SCRIPT_LINK.sub(inline_script, page)
+    return _CSS_LINK.sub(inline_style, page)
+
+
+def _renumber_element_ids(page: str) -> str:
+    """Replace folium's random element ids with 1, 2, 3... in order of first appearance."""
+    numbers: dict[str, str] = {}
+
+    def number(match: re.Match) -> str:
+        return numbers.setdefault(match["id"], str(len(numbers) + 1))
+
+    return _ELEMENT_ID.sub(number, page)
+
+
+def _check_no_remote_assets(page: str) -> None:
+    """Raise if the page still loads a script or stylesheet over the network."""
+    remote = sorted({match["url"] for match in _REMOTE_ASSET.finditer(page)})
+    if remote:
+        raise OfflineAssetError(
+            f"the map links remote files with no offline copy: {', '.join(remote)}; "
+            "build it with maps.assets.offline_map() and use Leaflet-only elements "
+            "(CircleMarker, DivIcon, maps' own popups) instead of folium Popup/Icon/plugins"
+        )
+
+
+def offline_html(m: folium.Map) -> str:
+    """Render a map as one standalone HTML page that needs no network.
+
+    Leaflet's JS and CSS are inlined, and folium's random element ids are replaced by
+    counters, so the same map always gives the same bytes.
+
+    Parameters
+    ----------
+    m : folium.Map
+        Map to render, best made by :func:`offline_map`.
+
+    Returns
+    -------
+    str
+        The HTML page.
+
+    Raises
+    ------
+    OfflineAssetError
+        If the map links any remote script or stylesheet other than Leaflet.
+    """
+    root = m.get_root()
+    if not isinstance(root, Figure):
+        raise TypeError("the map must belong to a branca Figure (folium.Map always does)")
+    js_urls, css_urls = _leaflet_urls(root)
+    page = _inline_leaflet_links(root.render(), js_urls, css_urls)
+    _check_no_remote_assets(page)
+    return _renumber_element_ids(page)
+
+
+def save_map(m: folium.Map, path: str | os.PathLike) -> Path:
+    """Write a map as standalone offline HTML, atomically.
+
+    Parameters
+    ----------
+    m : folium.Map
+        Map to save.
+    path : str or os.PathLike
+        Destination ``.html`` file; its folder is created if missing.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    return write_text_atomic(path, offline_html(m))

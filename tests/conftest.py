@@ -1,0 +1,55 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# --- browser: a real Chromium driven by Playwright (maps tests) ---------------------------
+
+CHROMIUM_PATH = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+BROWSER_INSTALL_HINT = "apt-get install -y chromium fonts-noto-cjk && pip install playwright"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``browser`` marker."""
+    config.addinivalue_line("markers", "browser: drives a real Chromium through Playwright")
+
+
+def _browser_unavailable(reason: str) -> None:
+    """Skip on a developer machine; fail under CI, where the browser tests must run."""
+    message = f"{reason} ({BROWSER_INSTALL_HINT})"
+    if "CI" in os.environ:
+        pytest.fail(f"CI is set and the browser tests cannot run: {message}", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """A headless Debian Chromium, shared by the whole session."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _browser_unavailable("playwright is not installed")
+    if not CHROMIUM_PATH.exists():
+        _browser_unavailable(f"no Chromium at {CHROMIUM_PATH}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM_PATH), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
