@@ -67,6 +67,9 @@ _CSS_IMAGE_URL = re.compile(r"url\((?P<quote>['\"]?)images/(?P<file>[\w.-]+\.png
 _SOURCE_MAP_COMMENT = re.compile(r"^\s*/[/*][#@] sourceMappingURL=.*$", re.MULTILINE)
 # folium names every element ``<kind>_<32 hex digits>`` from os.urandom.
 _ELEMENT_ID = re.compile(r"(?<=_)(?P<id>[0-9a-f]{32})(?![0-9a-f])")
+# Keys under which rendering files an element's header/html/script output in the Figure;
+# plain ``Element``s a caller adds by hand are keyed ``element_<id>`` and are kept.
+_RENDER_OUTPUT_KEY = re.compile(r"^(?!element_)[a-z0-9_]+_[0-9a-f]{32}$")
 
 
 class OfflineAssetError(ValueError):
@@ -187,6 +190,18 @@ def _inline_leaflet_links(page: str, js_urls: set[str], css_urls: set[str]) -> s
     return _CSS_LINK.sub(inline_style, page)
 
 
+def _forget_previous_render(root: Figure) -> None:
+    """Drop the output an earlier render left in the figure, so rendering again repeats it.
+
+    folium creates a fresh ``ElementAddToElement`` (with a fresh random name) each time a layer
+    renders, so without this a second render would append every ``addTo`` call again.
+    """
+    for section in (root.header, root.html, root.script):
+        stale = [key for key in section._children if _RENDER_OUTPUT_KEY.match(key)]
+        for key in stale:
+            del section._children[key]
+
+
 def _renumber_element_ids(page: str) -> str:
     """Replace folium's random element ids with 1, 2, 3... in order of first appearance."""
     numbers: dict[str, str] = {}
@@ -233,6 +248,7 @@ def offline_html(m: folium.Map) -> str:
     if not isinstance(root, Figure):
         raise TypeError("the map must belong to a branca Figure (folium.Map always does)")
     js_urls, css_urls = _leaflet_urls(root)
+    _forget_previous_render(root)
     page = _inline_leaflet_links(root.render(), js_urls, css_urls)
     _check_no_remote_assets(page)
     return _renumber_element_ids(page)
