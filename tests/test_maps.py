@@ -1,0 +1,318 @@
+"""Tests of the plan map: offline HTML, determinism, escaping, and what a browser shows."""
+
+from __future__ import annotations
+
+import math
+from html.parser import HTMLParser
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import pytest
+from shapely.geometry import MultiPolygon, Point, Polygon, box
+
+from maps.assets import LEAFLET_VERSION, OfflineAssetError, offline_html, save_map
+from maps.render import PALETTE, UNASSIGNED_COLOR, district_colors, render_plan_map
+
+TITLE = "示范县 学区划分方案 A"
+NOTICE = "示例数据（虚构） / synthetic demo data"
+HOSTILE_NAME = "<script>window.__pwned=1</script>"
+DISTRICT_NAMES = {"D01": "小东学区", "D02": "示范县第一实验小学学区", "D03": "西城<i>学区</i>"}
+CORES = {"D01": "s01", "D02": "s05", "D03": "s08"}
+MINUTES_TO_CORE = 12.5
+VIEWPORT = {"width": 1280, "height": 800}
+MIN_SCREENSHOT_COLOURS = 40
+MIN_SCREENSHOT_BYTES = 20_000
+
+# school_id, name, level, enrollment, district, lon, lat
+SCHOOL_ROWS = [
+    ("s01", "小东中学", "junior", 1500, "D01", 117.05, 36.65),
+    ("s02", "小东第二小学", "primary", 600, "D01", 117.02, 36.68),
+    ("s03", HOSTILE_NAME, "primary", 500, "D01", 117.08, 36.62),
+    ("s04", "东岭小学", "primary", 600, "D01", 117.03, 36.61),
+    ("s05", "示范县第一实验小学", "primary", 1500, "D02", 117.15, 36.63),
+    ("s06", "北坡初中", "junior", 600, "D02", 117.16, 36.68),
+    ("s07", "南湾小学", "primary", 400, "D02", 117.18, 36.61),
+    ("s08", "西城九年一贯制学校", "nine_year", 1000, "D03", 117.10, 36.57),
+    ("s09", "河口小学", "primary", 400, "D03", 117.17, 36.53),
+    ("s10", "孤山教学点", "other", 40, "", 116.995, 36.69),
+]
+
+
+def _territories() -> list:
+    """One plain polygon, one multipolygon, one polygon with a hole."""
+    plain = box(117.00, 36.60, 117.10, 36.70)
+    split = MultiPolygon([box(117.10, 36.60, 117.20, 36.66), box(117.12, 36.665, 117.20, 36.70)])
+    holed = Polygon(
+        [(117.00, 36.50), (117.20, 36.50), (117.20, 36.60), (117.00, 36.60)],
+        [[(117.02, 36.52), (117.05, 36.52), (117.05, 36.55), (117.02, 36.55)]],
+    )
+    return [plain, split, holed]
+
+
+def make_plan() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Return (schools, districts) of a small hand-made plan: 3 districts, 10 schools."""
+    core_ids = set(CORES.values())
+    schools = gpd.GeoDataFrame(
+        {
+            "school_id": [row[0] for row in SCHOOL_ROWS],
+            "name": [row[1] for row in SCHOOL_ROWS],
+            "level": [row[2] for row in SCHOOL_ROWS],
+            "enrollment": [row[3] for row in SCHOOL_ROWS],
+            "is_core": [row[0] in core_ids for row in SCHOOL_ROWS],
+            "district": [row[4] for row in SCHOOL_ROWS],
+            "district_name": [DISTRICT_NAMES.get(row[4], "") for row in SCHOOL_ROWS],
+            "core_school_id": [CORES.get(row[4], "") for row in SCHOOL_ROWS],
+            "minutes_to_core": [
+                math.nan if row[0] in core_ids or not row[4] else MINUTES_TO_CORE for row in SCHOOL_ROWS
+            ],
+            "township": ["小东街道<b>"] * len(SCHOOL_ROWS),
+            "area_type": ["urban", "urban", "town", "rural", "urban", "town", "rural", "urban", "rural", "rural"],
+        },
+        geometry=[Point(row[5], row[6]) for row in SCHOOL_ROWS],
+        crs="EPSG:4326",
+    )
+    members = schools[schools["district"] != ""]
+    by_district = members.groupby("district")
+    districts = gpd.GeoDataFrame(
+        {
+            "district": sorted(DISTRICT_NAMES),
+            "district_name": [DISTRICT_NAMES[key] for key in sorted(DISTRICT_NAMES)],
+            "core_name": [schools.set_index("school_id").at[CORES[key], "name"] for key in sorted(DISTRICT_NAMES)],
+            "n_schools": [int(by_district.size()[key]) for key in sorted(DISTRICT_NAMES)],
+            "enrollment": [int(by_district["enrollment"].sum()[key]) for key in sorted(DISTRICT_NAMES)],
+        },
+        geometry=_territories(),
+        crs="EPSG:4326",
+    )
+    return schools, districts
+
+
+def render_demo(tiles: bool = False) -> folium.Map:
+    """Render the hand-made plan with the demo title and notice."""
+    schools, districts = make_plan()
+    return render_plan_map(schools, districts, title=TITLE, notice=NOTICE, tiles=tiles)
+
+
+class _AssetLinks(HTMLParser):
+    """Collect the ``src`` of scripts and the ``href`` of links in a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        wanted = {"script": "src", "link": "href"}.get(tag)
+        self.urls.extend(value or "" for name, value in attrs if name == wanted)
+
+
+def asset_urls(page: str) -> list[str]:
+    """Return every script ``src`` and link ``href`` of a page."""
+    parser = _AssetLinks()
+    parser.feed(page)
+    return parser.urls
+
+
+# --- without a browser ---------------------------------------------------------------------
+
+
+def test_two_renders_are_byte_identical():
+    first = offline_html(render_demo())
+    second = offline_html(render_demo())
+    assert first == second
+
+
+def test_rendering_one_map_twice_gives_the_same_page():
+    m = render_demo()
+    assert offline_html(m) == offline_html(m)
+
+
+def test_offline_page_links_no_remote_script_or_stylesheet():
+    page = offline_html(render_demo())
+    assert asset_urls(page) == []
+    assert f'version="{LEAFLET_VERSION}"' in page  # Leaflet itself is inlined
+
+
+def test_tiles_add_a_tile_layer_but_still_no_remote_assets():
+    page = offline_html(render_demo(tiles=True))
+    assert "tile.openstreetmap.org" in page
+    assert not [url for url in asset_urls(page) if url.startswith(("http:", "https:", "//"))]
+
+
+def test_offline_html_refuses_a_map_that_needs_cdn_files():
+    with pytest.raises(OfflineAssetError, match="jquery"):
+        offline_html(folium.Map(tiles=None))
+
+
+def test_data_strings_are_escaped_in_the_page():
+    page = offline_html(render_demo())
+    assert HOSTILE_NAME not in page
+    assert "<i>学区</i>" not in page
+    assert "&lt;title&gt;" not in page  # the <title> holds escaped text, not markup
+
+
+def test_save_map_writes_the_page_atomically(tmp_path):
+    target = tmp_path / "out" / "map.html"
+    written = save_map(render_demo(), target)
+    assert written == target
+    assert target.read_text(encoding="utf-8") == offline_html(render_demo())
+    assert [path.name for path in target.parent.iterdir()] == ["map.html"]
+
+
+def test_district_colors_follow_sorted_keys():
+    assert district_colors(["D02", "D01", ""]) == {"D01": PALETTE[0], "D02": PALETTE[1]}
+    assert UNASSIGNED_COLOR not in PALETTE
+
+
+def test_missing_column_is_named():
+    schools, districts = make_plan()
+    with pytest.raises(ValueError, match="minutes_to_core"):
+        render_plan_map(schools.drop(columns="minutes_to_core"), districts, title=TITLE)
+
+
+# --- in a real browser ---------------------------------------------------------------------
+
+FIND_MAP_JS = "Object.values(window).find((value) => value instanceof L.Map)"
+
+
+class OpenedMap:
+    """A saved map opened in Chromium, with everything the page asked of the network."""
+
+    def __init__(self, browser, path: Path):
+        self.url = path.as_uri()
+        self.console_errors: list[str] = []
+        self.requests: list[str] = []
+        self.failed_requests: list[str] = []
+        self.page = browser.new_page(viewport=VIEWPORT)
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("requestfailed", lambda request: self.failed_requests.append(request.url))
+        self.page.goto(self.url, wait_until="load")
+
+    def _on_console(self, message) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def network_requests(self) -> list[str]:
+        """Requests other than inline ``data:`` URIs."""
+        return [url for url in self.requests if not url.startswith("data:")]
+
+
+@pytest.fixture
+def opened_map(browser, tmp_path):
+    path = save_map(render_demo(), tmp_path / "plan.html")
+    opened = OpenedMap(browser, path)
+    yield opened
+    opened.page.close()
+
+
+@pytest.mark.browser
+def test_page_loads_without_errors_or_network(opened_map):
+    opened_map.page.wait_for_timeout(300)
+    assert opened_map.console_errors == []
+    assert opened_map.failed_requests == []
+    assert opened_map.network_requests() == [opened_map.url]
+
+
+@pytest.mark.browser
+def test_leaflet_map_is_built(opened_map):
+    page = opened_map.page
+    assert page.evaluate("typeof window.L") == "object"
+    assert page.locator(".leaflet-container").count() == 1
+    assert page.evaluate("typeof window.jQuery") == "undefined"
+
+
+@pytest.mark.browser
+def test_every_district_and_school_is_drawn(opened_map):
+    schools, districts = make_plan()
+    page = opened_map.page
+    assert page.locator(".leaflet-overlay-pane path").count() == len(districts)
+    assert page.locator("path.xq-territory").count() == len(districts)
+    assert page.locator("path.xq-school").count() == len(schools)
+    assert page.locator("path.xq-core").count() == int(schools["is_core"].sum())
+    assert page.locator("path.xq-link").count() == len(districts)
+
+
+@pytest.mark.browser
+def test_layer_switcher_lists_the_three_layers(opened_map):
+    labels = opened_map.page.locator(".leaflet-control-layers-overlays").inner_text()
+    for layer in ("学区范围 territories", "学校 schools", "连线 links"):
+        assert layer in labels
+
+
+@pytest.mark.browser
+def test_legend_lists_every_district(opened_map):
+    legend = opened_map.page.locator(".xq-legend")
+    assert legend.is_visible()
+    text = legend.inner_text()
+    for name in DISTRICT_NAMES.values():
+        assert name in text
+    assert "未分配" in text
+
+
+@pytest.mark.browser
+def test_title_and_notice_are_visible(opened_map):
+    page = opened_map.page
+    assert page.get_by_text(TITLE).is_visible()
+    assert page.get_by_text(NOTICE).is_visible()
+    assert page.title() == TITLE
+
+
+@pytest.mark.browser
+def test_hostile_school_name_is_shown_as_text(opened_map):
+    page = opened_map.page
+    page.evaluate(
+        """(map) => {
+            let hostile = null;
+            map.eachLayer((layer) => {
+                const popup = layer.getPopup && layer.getPopup();
+                if (popup && String(popup.getContent()).includes("__pwned")) hostile = layer;
+            });
+            hostile.getElement().setAttribute("data-test", "hostile");
+        }""".replace("(map)", "()").replace("=> {", f"=> {{ const map = {FIND_MAP_JS};", 1)
+    )
+    page.click("[data-test=hostile]")
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(state="visible")
+    assert HOSTILE_NAME in popup.inner_text()
+    assert "小东街道<b>" in popup.inner_text()
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert opened_map.console_errors == []
+
+
+@pytest.mark.browser
+def test_territory_tooltip_names_the_district(opened_map):
+    page = opened_map.page
+    box_ = page.locator("path.xq-territory").first.bounding_box()
+    # The first territory is D01; hover inside it, away from its schools.
+    page.mouse.move(box_["x"] + box_["width"] * 0.15, box_["y"] + box_["height"] * 0.5)
+    tooltip = page.locator(".leaflet-tooltip")
+    tooltip.first.wait_for(state="visible")
+    assert DISTRICT_NAMES["D01"] in tooltip.first.inner_text()
+
+
+@pytest.mark.browser
+def test_default_marker_icon_needs_no_network(opened_map):
+    page = opened_map.page
+    src = page.evaluate(f"() => {{ const map = {FIND_MAP_JS}; "
+                        "const marker = L.marker(map.getCenter()).addTo(map); "
+                        "return marker.getElement().src; }}")
+    page.wait_for_timeout(200)
+    assert src.startswith("data:image/png;base64,")
+    assert opened_map.console_errors == []
+    assert opened_map.network_requests() == [opened_map.url]
+
+
+@pytest.mark.browser
+def test_screenshot_is_a_real_picture(opened_map, tmp_path):
+    shot = tmp_path / "plan.png"
+    opened_map.page.screenshot(path=str(shot))
+    try:
+        from PIL import Image
+    except ImportError:
+        assert shot.stat().st_size > MIN_SCREENSHOT_BYTES
+        return
+    with Image.open(shot) as image:
+        colours = image.convert("RGB").getcolors(maxcolors=VIEWPORT["width"] * VIEWPORT["height"])
+    assert len(colours) > MIN_SCREENSHOT_COLOURS
