@@ -92,6 +92,11 @@ def _read_asset(name: str) -> bytes:
     return _asset_dir().joinpath(name).read_bytes()
 
 
+def _read_text_asset(name: str) -> str:
+    """Read one of Leaflet's text files with ``\n`` line endings (leaflet.css ships CRLF)."""
+    return _read_asset(name).decode("utf-8").replace("\r\n", "\n")
+
+
 def _png_data_uri(image_name: str) -> str:
     """Return one of Leaflet's images as a ``data:image/png;base64`` URI."""
     encoded = base64.b64encode(_read_asset(f"images/{image_name}")).decode("ascii")
@@ -112,7 +117,7 @@ def leaflet_inline_js() -> str:
     str
         JavaScript to put inside a ``<script>`` element.
     """
-    code = _strip_source_maps(_read_asset("leaflet.js").decode("utf-8")).rstrip()
+    code = _strip_source_maps(_read_text_asset("leaflet.js")).rstrip()
     icon_options = "".join(
         f'L.Icon.Default.prototype.options.{option}="{_png_data_uri(image)}";'
         for option, image in _DEFAULT_ICON_IMAGES.items()
@@ -130,7 +135,7 @@ def leaflet_inline_css() -> str:
     str
         CSS to put inside a ``<style>`` element.
     """
-    css = _strip_source_maps(_read_asset("leaflet.css").decode("utf-8"))
+    css = _strip_source_maps(_read_text_asset("leaflet.css"))
     return _CSS_IMAGE_URL.sub(lambda match: f'url("{_png_data_uri(match["file"])}")', css)
 
 

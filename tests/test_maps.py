@@ -155,7 +155,7 @@ def test_save_map_writes_the_page_atomically(tmp_path):
     target = tmp_path / "out" / "map.html"
     written = save_map(render_demo(), target)
     assert written == target
-    assert target.read_text(encoding="utf-8") == offline_html(render_demo())
+    assert target.read_bytes() == offline_html(render_demo()).encode("utf-8")
     assert [path.name for path in target.parent.iterdir()] == ["map.html"]
 
 
@@ -173,6 +173,19 @@ def test_missing_column_is_named():
 # --- in a real browser ---------------------------------------------------------------------
 
 FIND_MAP_JS = "Object.values(window).find((value) => value instanceof L.Map)"
+TAG_HOSTILE_MARKER_JS = f"""() => {{
+    const map = {FIND_MAP_JS};
+    map.eachLayer((layer) => {{
+        const popup = layer.getPopup && layer.getPopup();
+        if (popup && String(popup.getContent()).includes("__pwned")) {{
+            layer.getElement().setAttribute("data-test", "hostile");
+        }}
+    }});
+}}"""
+ADD_DEFAULT_MARKER_JS = f"""() => {{
+    const map = {FIND_MAP_JS};
+    return L.marker(map.getCenter()).addTo(map).getElement().src;
+}}"""
 
 
 class OpenedMap:
@@ -262,16 +275,7 @@ def test_title_and_notice_are_visible(opened_map):
 @pytest.mark.browser
 def test_hostile_school_name_is_shown_as_text(opened_map):
     page = opened_map.page
-    page.evaluate(
-        """(map) => {
-            let hostile = null;
-            map.eachLayer((layer) => {
-                const popup = layer.getPopup && layer.getPopup();
-                if (popup && String(popup.getContent()).includes("__pwned")) hostile = layer;
-            });
-            hostile.getElement().setAttribute("data-test", "hostile");
-        }""".replace("(map)", "()").replace("=> {", f"=> {{ const map = {FIND_MAP_JS};", 1)
-    )
+    page.evaluate(TAG_HOSTILE_MARKER_JS)
     page.click("[data-test=hostile]")
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(state="visible")
@@ -284,9 +288,9 @@ def test_hostile_school_name_is_shown_as_text(opened_map):
 @pytest.mark.browser
 def test_territory_tooltip_names_the_district(opened_map):
     page = opened_map.page
-    box_ = page.locator("path.xq-territory").first.bounding_box()
+    area = page.locator("path.xq-territory").first.bounding_box()
     # The first territory is D01; hover inside it, away from its schools.
-    page.mouse.move(box_["x"] + box_["width"] * 0.15, box_["y"] + box_["height"] * 0.5)
+    page.mouse.move(area["x"] + area["width"] * 0.15, area["y"] + area["height"] * 0.5)
     tooltip = page.locator(".leaflet-tooltip")
     tooltip.first.wait_for(state="visible")
     assert DISTRICT_NAMES["D01"] in tooltip.first.inner_text()
@@ -295,9 +299,7 @@ def test_territory_tooltip_names_the_district(opened_map):
 @pytest.mark.browser
 def test_default_marker_icon_needs_no_network(opened_map):
     page = opened_map.page
-    src = page.evaluate(f"() => {{ const map = {FIND_MAP_JS}; "
-                        "const marker = L.marker(map.getCenter()).addTo(map); "
-                        "return marker.getElement().src; }}")
+    src = page.evaluate(ADD_DEFAULT_MARKER_JS)
     page.wait_for_timeout(200)
     assert src.startswith("data:image/png;base64,")
     assert opened_map.console_errors == []

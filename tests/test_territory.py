@@ -1,0 +1,38 @@
+"""Territory polygons: a partition of the region, each district holding its own points."""
+
+from __future__ import annotations
+
+import itertools
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely.geometry import Point, box
+
+from partition.territory import territory_polygons
+
+
+def test_territories_partition_the_boundary_and_hold_their_points():
+    rng = np.random.default_rng(5)
+    points = np.column_stack([117.0 + rng.uniform(0, 0.3, 2000), 36.0 + rng.uniform(0, 0.3, 2000)])
+    labels = np.where(points[:, 0] < 117.1, "D01", np.where(points[:, 1] < 36.15, "D02", "D03"))
+    boundary = box(116.99, 35.99, 117.31, 36.31)
+    districts = territory_polygons(points, labels, boundary=boundary)
+    assert list(districts["district"]) == ["D01", "D02", "D03"]
+    assert districts.is_valid.all()
+    assert set(districts.geom_type) <= {"Polygon", "MultiPolygon"}
+    metric = districts.to_crs(districts.estimate_utm_crs())
+    for a, b in itertools.combinations(metric.geometry, 2):
+        assert a.intersection(b).area < 1.0
+    covered = shapely.union_all(metric.geometry.to_numpy()).area
+    whole = gpd.GeoSeries([boundary], crs=4326).to_crs(metric.crs).area.iloc[0]
+    assert abs(covered - whole) / whole < 1e-6
+    for (x, y), label in zip(points[::50], labels[::50]):
+        assert districts.set_index("district").geometry[label].intersects(Point(x, y))
+
+
+def test_coincident_points_keep_the_first_label():
+    points = np.array([[117.0, 36.0], [117.0, 36.0], [117.1, 36.1], [117.05, 36.2]])
+    districts = territory_polygons(points, np.array(["A", "B", "B", "B"]))
+    a = districts.set_index("district").geometry["A"]
+    assert a.contains(Point(117.0, 36.0))
