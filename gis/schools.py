@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .coords import to_wgs84
 from .errors import InputError
 from .schema import INDICATORS, TABLE_HEADERS_ZH
 
@@ -72,7 +73,7 @@ class BadRow:
 
 
 def read_school_table(
-    path: str | Path, *, columns: Mapping[str, str] | None = None, strict: bool = False
+    path: str | Path, *, columns: Mapping[str, str] | None = None, coords: str = "wgs84", strict: bool = False
 ) -> gpd.GeoDataFrame:
     """Read a school table (CSV in UTF-8/UTF-8 BOM/GBK, XLSX) into the canonical table.
 
@@ -82,6 +83,9 @@ def read_school_table(
         The table. Headers may be Chinese or English (see :data:`HEADER_ALIASES`).
     columns : mapping, optional
         Explicit ``{canonical column: header in the file}`` for headers the aliases miss.
+    coords : str
+        The table's coordinate system, one of :data:`gis.coords.COORDINATE_SYSTEMS`
+        (``gcj02`` for Amap/Tencent, ``bd09`` for Baidu); converted to WGS-84.
     strict : bool
         Raise on the first bad row instead of dropping bad rows with a warning.
 
@@ -96,9 +100,10 @@ def read_school_table(
     report_bad_rows(bad_rows, source=str(path), strict=strict)
     if table.empty:
         raise InputError(f"{path}: no usable school rows; fix the rows listed above")
+    lon, lat = to_wgs84(table["lon"].to_numpy(), table["lat"].to_numpy(), coords)
     schools = gpd.GeoDataFrame(
         table.drop(columns=["lon", "lat"]),
-        geometry=gpd.points_from_xy(table["lon"], table["lat"]),
+        geometry=gpd.points_from_xy(lon, lat),
         crs="EPSG:4326",
     ).reset_index(drop=True)
     schools.attrs["dropped"] = bad_rows

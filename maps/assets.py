@@ -16,10 +16,10 @@ from __future__ import annotations
 import base64
 import functools
 import importlib.resources
-from importlib.resources.abc import Traversable
 import os
 import re
 from collections.abc import Iterator
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import folium
@@ -164,7 +164,9 @@ def _leaflet_urls(root: Element) -> tuple[set[str], set[str]]:
     js_urls: set[str] = set()
     css_urls: set[str] = set()
     for element in _walk(root):
-        js_urls.update(url for name, url in getattr(element, "default_js", ()) if name == _LEAFLET_JS_NAME)
+        js_urls.update(
+            url for name, url in getattr(element, "default_js", ()) if name == _LEAFLET_JS_NAME
+        )
         css_urls.update(
             url for name, url in getattr(element, "default_css", ()) if name == _LEAFLET_CSS_NAME
         )

@@ -28,6 +28,7 @@ __all__ = [
     "PALETTE",
     "SCHOOL_LAYER",
     "TERRITORY_LAYER",
+    "TILE_LAYER",
     "UNASSIGNED_COLOR",
     "district_colors",
     "render_plan_map",
@@ -48,6 +49,7 @@ UNASSIGNED_COLOR = "#9e9e9e"
 TERRITORY_LAYER = "学区范围 territories"
 SCHOOL_LAYER = "学校 schools"
 LINK_LAYER = "连线 links"
+TILE_LAYER = "OpenStreetMap 底图"
 
 WGS84 = "EPSG:4326"
 SCHOOL_COLUMNS = (
@@ -74,6 +76,8 @@ _MEMBER_STYLE = {"radius": 5, "weight": 1, "color": "#ffffff", "fillOpacity": 0.
 _CORE_STYLE = {"radius": 9, "weight": 3, "color": "#222222", "fillOpacity": 1.0}
 _UNASSIGNED_STYLE = {**_MEMBER_STYLE, "fillColor": UNASSIGNED_COLOR}
 
+_POPUP_OPTIONS = {"maxWidth": 320, "autoPanPaddingTopLeft": [12, 110]}  # clear of the title bar
+_ZOOM_SNAP = 0.25  # fit the data closely instead of to the next whole zoom level
 _COORD_DECIMALS = 6  # about 0.1 m: plenty for a map, and keeps the page small
 _MINUTES_DECIMALS = 1
 _FIT_PADDING_PX = (24, 24)
@@ -261,9 +265,14 @@ def _polygon_latlngs(geometry: BaseGeometry) -> list[list[list[list[float]]]]:
     elif isinstance(geometry, MultiPolygon):
         parts = list(geometry.geoms)
     else:
-        raise ValueError(f"district territory must be a Polygon or MultiPolygon, not {geometry.geom_type}")
+        raise ValueError(
+            f"district territory must be a Polygon or MultiPolygon, not {geometry.geom_type}"
+        )
     return [
-        [_ring_latlngs(part.exterior.coords), *(_ring_latlngs(hole.coords) for hole in part.interiors)]
+        [
+            _ring_latlngs(part.exterior.coords),
+            *(_ring_latlngs(hole.coords) for hole in part.interiors),
+        ]
         for part in parts
     ]
 
@@ -319,7 +328,9 @@ def _territory_tooltip_html(district: pd.Series) -> str:
         ("学校数", _format_count(district["n_schools"])),
         ("在校生", f"{_format_count(district['enrollment'])} 人"),
     ]
-    return f'<div class="xq-popup"><b>{_text(district["district_name"])}</b>{_rows_html(rows)}</div>'
+    return (
+        f'<div class="xq-popup"><b>{_text(district["district_name"])}</b>{_rows_html(rows)}</div>'
+    )
 
 
 def _title_html(title: str, notice: str | None) -> str:
@@ -328,54 +339,70 @@ def _title_html(title: str, notice: str | None) -> str:
     return f"<h1>{_text(title)}</h1>{notice_html}"
 
 
+def _swatch_item(color: str, label_html: str) -> str:
+    """Return one legend row: a colour swatch and an already escaped label."""
+    return f'<li><span class="xq-swatch" style="background:{color}"></span>{label_html}</li>'
+
+
 def _legend_html(names: Mapping[str, str], colors: Mapping[str, str], has_unassigned: bool) -> str:
     """Return the escaped legend HTML: one row per district, then the marker key."""
-    rows = [
-        f'<li><span class="xq-swatch" style="background:{colors[key]}"></span>{_text(names[key])}</li>'
-        for key in sorted(names)
-    ]
+    rows = [_swatch_item(colors[key], _text(names[key])) for key in sorted(names)]
     if has_unassigned:
-        rows.append(
-            f'<li><span class="xq-swatch" style="background:{UNASSIGNED_COLOR}"></span>'
-            f"{_UNASSIGNED_LABEL}</li>"
-        )
+        rows.append(_swatch_item(UNASSIGNED_COLOR, _UNASSIGNED_LABEL))
     symbols = (
         f'<li><span class="xq-dot xq-dot-core"></span>{_CORE_LABEL} core school</li>'
         '<li><span class="xq-dot xq-dot-member"></span>成员校 member school</li>'
     )
-    return f'<h2>学区 districts</h2><ul>{"".join(rows)}</ul><hr><ul>{symbols}</ul>'
+    return f"<h2>学区 districts</h2><ul>{''.join(rows)}</ul><hr><ul>{symbols}</ul>"
 
 
 def _district_names(schools: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> dict[str, str]:
     """Map every district key (from territories or schools) to its display name."""
     names = {
         _district_key(key): str(name)
-        for key, name in zip(schools["district"], schools["district_name"])
+        for key, name in zip(schools["district"], schools["district_name"], strict=True)
         if _district_key(key)
     }
-    names.update((str(key), str(name)) for key, name in zip(districts["district"], districts["district_name"]))
+    names.update(
+        (str(key), str(name))
+        for key, name in zip(districts["district"], districts["district_name"], strict=True)
+    )
     return names
 
 
-def _add_territories(layer: folium.FeatureGroup, districts: gpd.GeoDataFrame, colors: Mapping[str, str]) -> None:
+def _add_territories(
+    layer: folium.FeatureGroup, districts: gpd.GeoDataFrame, colors: Mapping[str, str]
+) -> None:
     """Draw each district's territory, filled in its colour, with a hover summary."""
     for _, district in districts.sort_values("district").iterrows():
         if district.geometry is None or district.geometry.is_empty:
             continue
         color = colors[str(district["district"])]
-        options = {**_TERRITORY_STYLE, "color": color, "fillColor": color, "className": _CLASS_TERRITORY}
+        options = {
+            **_TERRITORY_STYLE,
+            "color": color,
+            "fillColor": color,
+            "className": _CLASS_TERRITORY,
+        }
         polygon = _LeafletVector("polygon", _polygon_latlngs(district.geometry), options)
-        polygon.add_child(_BoundContent("bindTooltip", _territory_tooltip_html(district), {"sticky": True}))
+        polygon.add_child(
+            _BoundContent("bindTooltip", _territory_tooltip_html(district), {"sticky": True})
+        )
         layer.add_child(polygon)
 
 
 def _core_locations(schools: gpd.GeoDataFrame) -> dict[str, list[float]]:
     """Map each core school's id to its ``[lat, lon]``."""
     cores = schools[schools["is_core"].astype(bool)]
-    return {str(school_id): _latlng(point) for school_id, point in zip(cores["school_id"], cores.geometry)}
+    return {
+        str(school_id): _latlng(point)
+        for school_id, point in zip(cores["school_id"], cores.geometry, strict=True)
+    }
 
 
-def _add_links(layer: folium.FeatureGroup, schools: gpd.GeoDataFrame, colors: Mapping[str, str]) -> None:
+def _add_links(
+    layer: folium.FeatureGroup, schools: gpd.GeoDataFrame, colors: Mapping[str, str]
+) -> None:
     """Draw one multi-line per district joining each member school to its core."""
     cores = _core_locations(schools)
     segments: dict[str, list[list[list[float]]]] = {}
@@ -386,7 +413,12 @@ def _add_links(layer: folium.FeatureGroup, schools: gpd.GeoDataFrame, colors: Ma
             continue
         segments.setdefault(key, []).append([_latlng(school.geometry), core])
     for key in sorted(segments):
-        options = {**_LINK_STYLE, "color": colors[key], "pane": _LINK_PANE[0], "className": _CLASS_LINK}
+        options = {
+            **_LINK_STYLE,
+            "color": colors[key],
+            "pane": _LINK_PANE[0],
+            "className": _CLASS_LINK,
+        }
         layer.add_child(_LeafletVector("polyline", segments[key], options))
 
 
@@ -402,19 +434,21 @@ def _school_marker(school: pd.Series, colors: Mapping[str, str]) -> _LeafletVect
     options = {**style, "fill": True, "pane": _SCHOOL_PANE[0], "className": css_class}
     marker = _LeafletVector("circleMarker", _latlng(school.geometry), options)
     marker.add_child(_BoundContent("bindTooltip", _school_tooltip_html(school)))
-    marker.add_child(_BoundContent("bindPopup", _school_popup_html(school), {"maxWidth": 320}))
+    marker.add_child(_BoundContent("bindPopup", _school_popup_html(school), _POPUP_OPTIONS))
     return marker
 
 
 def _drawing_order(schools: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Sort schools so unassigned come first and cores last (drawn on top), stably by id."""
-    rank = schools["is_core"].astype(bool).astype(int) + schools["district"].map(_district_key).ne("").astype(int)
-    return schools.assign(_rank=rank, _id=schools["school_id"].astype(str)).sort_values(
-        ["_rank", "_id"], kind="stable"
-    )
+    assigned = schools["district"].map(_district_key).ne("").astype(int)
+    core = schools["is_core"].astype(bool).astype(int)
+    ordered = schools.assign(_rank=assigned + core, _id=schools["school_id"].astype(str))
+    return ordered.sort_values(["_rank", "_id"], kind="stable")
 
 
-def _add_schools(layer: folium.FeatureGroup, schools: gpd.GeoDataFrame, colors: Mapping[str, str]) -> None:
+def _add_schools(
+    layer: folium.FeatureGroup, schools: gpd.GeoDataFrame, colors: Mapping[str, str]
+) -> None:
     """Draw every school as a circle marker in its district colour, cores on top."""
     for _, school in _drawing_order(schools).iterrows():
         if school.geometry is None or school.geometry.is_empty:
@@ -438,6 +472,7 @@ def _base_map(bounds: list[list[float]], title: str) -> folium.Map:
         location=[(south + north) / 2, (west + east) / 2],
         zoom_control="bottomleft",
         control_scale=True,
+        zoom_snap=_ZOOM_SNAP,
     )
     m.get_root().title = _text(title)
     m.add_child(_StyleSheet(_STYLESHEET))
@@ -448,7 +483,15 @@ def _base_map(bounds: list[list[float]], title: str) -> folium.Map:
 
 def _add_tiles(m: folium.Map) -> None:
     """Add OpenStreetMap as an optional overlay (needs the network; nothing depends on it)."""
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap 底图", overlay=True, control=True).add_to(m)
+    tiles = folium.TileLayer("OpenStreetMap", name=TILE_LAYER, overlay=True, control=True)
+    tiles.add_to(m)
+
+
+def _fit_without_animation(m: folium.Map, bounds: list[list[float]]) -> None:
+    """Fit the view to ``bounds`` at once: a zoom animation on opening moves every marker."""
+    fit = folium.map.FitBounds(bounds, padding=_FIT_PADDING_PX)
+    fit.options["animate"] = False
+    m.add_child(fit)
 
 
 def render_plan_map(
@@ -499,10 +542,16 @@ def render_plan_map(
     _add_schools(school_layer, schools, colors)
 
     has_unassigned = schools["district"].map(_district_key).eq("").any()
-    m.add_child(_HtmlControl(_title_html(title, notice), position="topleft", css_class="xq-box xq-title"))
     m.add_child(
-        _HtmlControl(_legend_html(names, colors, has_unassigned), position="bottomright", css_class="xq-box xq-legend")
+        _HtmlControl(_title_html(title, notice), position="topleft", css_class="xq-box xq-title")
+    )
+    m.add_child(
+        _HtmlControl(
+            _legend_html(names, colors, has_unassigned),
+            position="bottomright",
+            css_class="xq-box xq-legend",
+        )
     )
     folium.LayerControl(collapsed=False).add_to(m)
-    m.fit_bounds(bounds, padding=_FIT_PADDING_PX)
+    _fit_without_animation(m, bounds)
     return m

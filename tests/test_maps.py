@@ -64,10 +64,22 @@ def make_plan() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
             "district_name": [DISTRICT_NAMES.get(row[4], "") for row in SCHOOL_ROWS],
             "core_school_id": [CORES.get(row[4], "") for row in SCHOOL_ROWS],
             "minutes_to_core": [
-                math.nan if row[0] in core_ids or not row[4] else MINUTES_TO_CORE for row in SCHOOL_ROWS
+                math.nan if row[0] in core_ids or not row[4] else MINUTES_TO_CORE
+                for row in SCHOOL_ROWS
             ],
             "township": ["小东街道<b>"] * len(SCHOOL_ROWS),
-            "area_type": ["urban", "urban", "town", "rural", "urban", "town", "rural", "urban", "rural", "rural"],
+            "area_type": [
+                "urban",
+                "urban",
+                "town",
+                "rural",
+                "urban",
+                "town",
+                "rural",
+                "urban",
+                "rural",
+                "rural",
+            ],
         },
         geometry=[Point(row[5], row[6]) for row in SCHOOL_ROWS],
         crs="EPSG:4326",
@@ -78,9 +90,14 @@ def make_plan() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         {
             "district": sorted(DISTRICT_NAMES),
             "district_name": [DISTRICT_NAMES[key] for key in sorted(DISTRICT_NAMES)],
-            "core_name": [schools.set_index("school_id").at[CORES[key], "name"] for key in sorted(DISTRICT_NAMES)],
+            "core_name": [
+                schools.set_index("school_id").at[CORES[key], "name"]
+                for key in sorted(DISTRICT_NAMES)
+            ],
             "n_schools": [int(by_district.size()[key]) for key in sorted(DISTRICT_NAMES)],
-            "enrollment": [int(by_district["enrollment"].sum()[key]) for key in sorted(DISTRICT_NAMES)],
+            "enrollment": [
+                int(by_district["enrollment"].sum()[key]) for key in sorted(DISTRICT_NAMES)
+            ],
         },
         geometry=_territories(),
         crs="EPSG:4326",

@@ -128,3 +128,13 @@ def test_xlsx(tmp_path):
     pd.DataFrame([r.split(",") for r in GOOD], columns=HEADER.strip().split(",")).to_excel(path, index=False)
     schools = read_school_table(path)
     assert list(schools["enrollment"]) == [1200, 450, 900]
+
+
+def test_gcj02_table_is_converted_to_wgs84(tmp_path):
+    from gis.coords import wgs84_to_gcj02
+    from gis.network import great_circle_m
+
+    lon, lat = wgs84_to_gcj02(117.1, 36.1)
+    path = write(tmp_path, [f"A1,城关第一小学,小学,1200,27,{lon:.8f},{lat:.8f},城关街道,城区,是"])
+    schools = read_school_table(path, coords="gcj02")
+    assert great_circle_m(schools.geometry.x[0], schools.geometry.y[0], 117.1, 36.1) < 0.01
