@@ -156,7 +156,8 @@ VILLAGE_ENROLLMENT_RANGE = (30, 400)
 
 QUALITY_SHARE = 0.2
 CORE_ENROLLMENT_RANGE = (1200, 2200)  # a city core larger than this would unbalance its 学区
-MIN_MEMBERS, MAX_MEMBERS = 2, 6
+MIN_MEMBERS = 2  # members per core in the solver's default rules
+CITY_MAX_CORE_SHARE = 0.4
 MIN_SCHOOLS_FOR_TOWN_CORE = 6
 SPECIAL_SHARE_OF_QUALITY = 0.2  # quality schools listed as 特色 rather than 示范
 
@@ -849,36 +850,46 @@ def _town_schools(rng: np.random.Generator, net: _RoadNetwork, town: _Town) -> l
 
 
 def _choose_cores(rng: np.random.Generator, regions: list[list[_School]]) -> None:
-    """Mark about ``QUALITY_SHARE`` of the schools as cores, shared out so 学区 can be balanced.
+    """Mark about ``QUALITY_SHARE`` of the schools as cores (优质学校), placed so 学区 can be balanced.
 
-    Every township with ``MIN_SCHOOLS_FOR_TOWN_CORE`` schools gets a core at its centre; the rest go by
-    the D'Hondt rule on enrollment, so each region's enrollment per core is about the county's, and no
-    region gets more cores than its schools can give members to (``MIN_MEMBERS``).
+    Every township with ``MIN_SCHOOLS_FOR_TOWN_CORE`` schools gets a core at its centre; the other cores
+    go by the D'Hondt rule on enrollment (each region's enrollment per core near the county's) to city
+    schools of core size and to the centre schools of big townships. A township keeps ``MIN_MEMBERS``
+    schools per core as members; the county town may make up to ``CITY_MAX_CORE_SHARE`` of its schools
+    cores, as its cores also lead township schools (以城区学校为核心, 联建镇街学校).
     """
-    total = sum(len(region) for region in regions)
-    eligible = []
-    for region in regions:
-        if region[0].role == "city":
-            fits = [s for s in region if CORE_ENROLLMENT_RANGE[0] <= s.enrollment <= CORE_ENROLLMENT_RANGE[1]]
-            eligible.append([fits[i] for i in rng.permutation(len(fits))])
-        else:
-            eligible.append([s for s in region if s.role in ("centre", "second_primary")])
-    cap = [min(len(e), len(r) // (1 + MIN_MEMBERS)) for e, r in zip(eligible, regions, strict=True)]
+    candidates = [_core_candidates(rng, region) for region in regions]
+    limits = [min(len(c), _core_limit(region)) for c, region in zip(candidates, regions, strict=True)]
     cores = [
-        min(c, max(math.ceil(len(r) / (1 + MAX_MEMBERS)), int(r[0].role != "city" and len(r) >= MIN_SCHOOLS_FOR_TOWN_CORE)))
-        for c, r in zip(cap, regions, strict=True)
+        min(limit, int(region[0].role != "city" and len(region) >= MIN_SCHOOLS_FOR_TOWN_CORE))
+        for limit, region in zip(limits, regions, strict=True)
     ]
     enrollment = [sum(s.enrollment for s in region) for region in regions]
-    while sum(cores) < round(QUALITY_SHARE * total):
-        open_regions = [i for i in range(len(regions)) if cores[i] < cap[i]]
+    target = round(QUALITY_SHARE * sum(len(region) for region in regions))
+    while sum(cores) < target:
+        open_regions = [i for i in range(len(regions)) if cores[i] < limits[i]]
         if not open_regions:
             break
         best = max(open_regions, key=lambda i: (enrollment[i] / (cores[i] + 1), -i))
         cores[best] += 1
-    for chosen, count in zip(eligible, cores, strict=True):
+    for chosen, count in zip(candidates, cores, strict=True):
         for school in chosen[:count]:
             school.is_core = True
             school.category = "special" if rng.random() < SPECIAL_SHARE_OF_QUALITY else "model"
+
+
+def _core_candidates(rng: np.random.Generator, region: list[_School]) -> list[_School]:
+    """Schools that may be cores, in the order they are made cores."""
+    if region[0].role != "city":
+        return [s for s in region if s.role in ("centre", "second_primary")]
+    fits = [s for s in region if CORE_ENROLLMENT_RANGE[0] <= s.enrollment <= CORE_ENROLLMENT_RANGE[1]]
+    return [fits[i] for i in rng.permutation(len(fits))]
+
+
+def _core_limit(region: list[_School]) -> int:
+    if region[0].role == "city":
+        return math.floor(CITY_MAX_CORE_SHARE * len(region))
+    return len(region) // (1 + MIN_MEMBERS)
 
 
 def _name_schools(schools: list[_School]) -> None:

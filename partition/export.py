@@ -73,5 +73,5 @@ def write_geojson(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
     frame = frame.to_crs("EPSG:4326")
     with atomic_path(path) as tmp:
         tmp.unlink()
-        frame.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer_options={"RFC7946": "YES"})
+        frame.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer=Path(path).stem, layer_options={"RFC7946": "YES"})
     return Path(path)

@@ -23,6 +23,7 @@ MINUTES_TO_CORE = 12.5
 VIEWPORT = {"width": 1280, "height": 800}
 MIN_SCREENSHOT_COLOURS = 40
 MIN_SCREENSHOT_BYTES = 20_000
+BROWSER_TIMEOUT_MS = 10_000
 
 # school_id, name, level, enrollment, district, lon, lat
 SCHOOL_ROWS = [
@@ -214,6 +215,7 @@ class OpenedMap:
         self.requests: list[str] = []
         self.failed_requests: list[str] = []
         self.page = browser.new_page(viewport=VIEWPORT)
+        self.page.set_default_timeout(BROWSER_TIMEOUT_MS)
         self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
         self.page.on("request", lambda request: self.requests.append(request.url))
