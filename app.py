@@ -40,7 +40,7 @@ from partition.solve import DEFAULT_TIME_LIMIT_S, solve
 from partition.standards import CV_LIMITS
 from partition.territory import territory_polygons
 
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 OUTPUT_FILES = ("map.html", "report.html", "districts.geojson", "schools.geojson", "plan.csv", "plan.json")
 

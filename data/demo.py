@@ -155,6 +155,7 @@ VILLAGE_SECONDARY_ENROLLMENT = (220, 400)
 VILLAGE_ENROLLMENT_RANGE = (30, 400)
 
 QUALITY_SHARE = 0.2
+CORE_LEVEL_GROUPS = (("primary", "nine_year"), ("junior",))  # cores are shared out per group
 CORE_ENROLLMENT_RANGE = (1200, 2200)  # a city core larger than this would unbalance its 学区
 MIN_MEMBERS = 2  # members per core in the solver's default rules
 CITY_MAX_CORE_SHARE = 0.4
@@ -850,46 +851,48 @@ def _town_schools(rng: np.random.Generator, net: _RoadNetwork, town: _Town) -> l
 
 
 def _choose_cores(rng: np.random.Generator, regions: list[list[_School]]) -> None:
-    """Mark about ``QUALITY_SHARE`` of the schools as cores (优质学校), placed so 学区 can be balanced.
+    """Mark about ``QUALITY_SHARE`` of each level group's schools as cores (优质学校), placed for balance.
 
-    Every township with ``MIN_SCHOOLS_FOR_TOWN_CORE`` schools gets a core at its centre; the other cores
-    go by the D'Hondt rule on enrollment (each region's enrollment per core near the county's) to city
-    schools of core size and to the centre schools of big townships. A township keeps ``MIN_MEMBERS``
-    schools per core as members; the county town may make up to ``CITY_MAX_CORE_SHARE`` of its schools
-    cores, as its cores also lead township schools (以城区学校为核心, 联建镇街学校).
+    Each group of ``CORE_LEVEL_GROUPS`` gets its own cores, so 学区 can be drawn per level as well as for
+    all schools together. Every township with ``MIN_SCHOOLS_FOR_TOWN_CORE`` schools has a core at its
+    中心小学; the other cores go by the D'Hondt rule on enrollment (each region's enrollment per core near
+    the county's) to city schools of core size and township centre schools. The county town may make up
+    to ``CITY_MAX_CORE_SHARE`` of its schools cores, as its cores also lead township schools
+    (以城区学校为核心, 联建镇街学校).
     """
-    candidates = [_core_candidates(rng, region) for region in regions]
-    limits = [min(len(c), _core_limit(region)) for c, region in zip(candidates, regions, strict=True)]
-    cores = [
-        min(limit, int(region[0].role != "city" and len(region) >= MIN_SCHOOLS_FOR_TOWN_CORE))
-        for limit, region in zip(limits, regions, strict=True)
-    ]
-    enrollment = [sum(s.enrollment for s in region) for region in regions]
-    target = round(QUALITY_SHARE * sum(len(region) for region in regions))
-    while sum(cores) < target:
-        open_regions = [i for i in range(len(regions)) if cores[i] < limits[i]]
-        if not open_regions:
-            break
-        best = max(open_regions, key=lambda i: (enrollment[i] / (cores[i] + 1), -i))
-        cores[best] += 1
-    for chosen, count in zip(candidates, cores, strict=True):
-        for school in chosen[:count]:
-            school.is_core = True
-            school.category = "special" if rng.random() < SPECIAL_SHARE_OF_QUALITY else "model"
+    for levels in CORE_LEVEL_GROUPS:
+        groups = [[s for s in region if s.level in levels] for region in regions]
+        candidates = [_core_candidates(rng, group) for group in groups]
+        limits = [min(len(c), _core_limit(group)) for c, group in zip(candidates, groups, strict=True)]
+        cores = [
+            min(limit, int(len(region) >= MIN_SCHOOLS_FOR_TOWN_CORE and any(s.role == "centre" for s in c[:1])))
+            for limit, region, c in zip(limits, regions, candidates, strict=True)
+        ]
+        enrollment = [sum(s.enrollment for s in group) for group in groups]
+        target = round(QUALITY_SHARE * sum(len(group) for group in groups))
+        while sum(cores) < target:
+            open_groups = [i for i in range(len(groups)) if cores[i] < limits[i]]
+            if not open_groups:
+                break
+            best = max(open_groups, key=lambda i: (enrollment[i] / (cores[i] + 1), -i))
+            cores[best] += 1
+        for chosen, count in zip(candidates, cores, strict=True):
+            for school in chosen[:count]:
+                school.is_core = True
+                school.category = "special" if rng.random() < SPECIAL_SHARE_OF_QUALITY else "model"
 
 
-def _core_candidates(rng: np.random.Generator, region: list[_School]) -> list[_School]:
-    """Schools that may be cores, in the order they are made cores."""
-    if region[0].role != "city":
-        return [s for s in region if s.role in ("centre", "second_primary")]
-    fits = [s for s in region if CORE_ENROLLMENT_RANGE[0] <= s.enrollment <= CORE_ENROLLMENT_RANGE[1]]
-    return [fits[i] for i in rng.permutation(len(fits))]
+def _core_candidates(rng: np.random.Generator, group: list[_School]) -> list[_School]:
+    """Schools of a region's level group that may be cores, in the order they are made cores."""
+    fits = [s for s in group if s.role == "city" and CORE_ENROLLMENT_RANGE[0] <= s.enrollment <= CORE_ENROLLMENT_RANGE[1]]
+    return [fits[i] for i in rng.permutation(len(fits))] + [s for s in group if s.role in ("centre", "second_primary")]
 
 
-def _core_limit(region: list[_School]) -> int:
-    if region[0].role == "city":
-        return math.floor(CITY_MAX_CORE_SHARE * len(region))
-    return len(region) // (1 + MIN_MEMBERS)
+def _core_limit(group: list[_School]) -> int:
+    """Most cores a region's level group may have."""
+    if group and group[0].role == "city":
+        return math.floor(CITY_MAX_CORE_SHARE * len(group))
+    return max(1, len(group) // (1 + MIN_MEMBERS))
 
 
 def _name_schools(schools: list[_School]) -> None:

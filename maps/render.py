@@ -17,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 from branca.element import MacroElement
 from folium.template import Template
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from gis.schema import AREA_LABELS_ZH, LEVEL_LABELS_ZH
@@ -258,22 +258,31 @@ def _ring_latlngs(coords: Iterable[Sequence[float]]) -> list[list[float]]:
     return [[round(y, _COORD_DECIMALS), round(x, _COORD_DECIMALS)] for x, y, *_ in coords]
 
 
-def _polygon_latlngs(geometry: BaseGeometry) -> list[list[list[list[float]]]]:
-    """Return a (multi)polygon as Leaflet's nested ``[polygon][ring][point]`` latlngs."""
+def _polygons_in(geometry: BaseGeometry) -> list[Polygon]:
+    """Return the non-empty polygons in a geometry, looking inside multi-parts and collections."""
     if isinstance(geometry, Polygon):
-        parts = [geometry]
-    elif isinstance(geometry, MultiPolygon):
-        parts = list(geometry.geoms)
-    else:
+        return [] if geometry.is_empty else [geometry]
+    return [polygon for part in getattr(geometry, "geoms", ()) for polygon in _polygons_in(part)]
+
+
+def _polygon_parts(geometry: BaseGeometry) -> list[Polygon]:
+    """Return the polygons of a territory; raise if it has none."""
+    parts = _polygons_in(geometry)
+    if not parts:
         raise ValueError(
             f"district territory must be a Polygon or MultiPolygon, not {geometry.geom_type}"
         )
+    return parts
+
+
+def _polygon_latlngs(geometry: BaseGeometry) -> list[list[list[list[float]]]]:
+    """Return a (multi)polygon as Leaflet's nested ``[polygon][ring][point]`` latlngs."""
     return [
         [
             _ring_latlngs(part.exterior.coords),
             *(_ring_latlngs(hole.coords) for hole in part.interiors),
         ]
-        for part in parts
+        for part in _polygon_parts(geometry)
     ]
 
 
