@@ -25,6 +25,7 @@ from rich.table import Table
 
 from data.demo import COUNTY_NAME, DEMO_NOTICE, ensure_demo
 from gis.admin import COUNTY_LEVEL, read_admin_areas
+from gis.coords import COORDINATE_SYSTEMS
 from gis.errors import InputError
 from gis.files import staged_output_dir
 from gis.network import read_road_network, snap_schools
@@ -58,6 +59,7 @@ class Job:
     seed: int = 0
     time_limit: float = DEFAULT_TIME_LIMIT_S
     strict: bool = False
+    coords: str = "wgs84"
 
 
 @contextmanager
@@ -72,7 +74,7 @@ def step(message: str) -> Iterator[None]:
 def run(job: Job) -> dict[str, Path]:
     """Run the whole pipeline for ``job`` and write its files; return them by name."""
     with step(f"reading schools from {job.schools.name}"):
-        schools = read_school_table(job.schools, strict=job.strict)
+        schools = read_school_table(job.schools, coords=job.coords, strict=job.strict)
     with step(f"reading roads from {job.osm.name}"):
         network = read_road_network(job.osm)
         county = read_admin_areas(job.osm, levels=(COUNTY_LEVEL,))
@@ -175,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     part.add_argument("--osm", type=Path, required=True, help="local OSM file (.osm, .osm.bz2, .osm.pbf)")
     part.add_argument("--schools", type=Path, required=True, help="school table (.csv or .xlsx)")
     part.add_argument("--out", type=Path, required=True, help="output folder")
+    part.add_argument("--coords", choices=COORDINATE_SYSTEMS, default="wgs84",
+                      help="coordinate system of the table: gcj02 for Amap/Tencent, bd09 for Baidu (default %(default)s)")
     part.add_argument("--title", default="学区划分方案", help="title of the map and report")
     _add_rule_options(part)
     return parser
@@ -191,7 +195,7 @@ def job_from_args(args: argparse.Namespace) -> Job:
         with step("preparing the demo county"):
             files = ensure_demo()
         return Job(osm=files.osm, schools=files.schools, title=f"{COUNTY_NAME}学区划分方案", notice=DEMO_NOTICE, **common)
-    return Job(osm=args.osm, schools=args.schools, title=args.title, **common)
+    return Job(osm=args.osm, schools=args.schools, title=args.title, coords=args.coords, **common)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

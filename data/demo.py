@@ -160,6 +160,7 @@ CORE_ENROLLMENT_RANGE = (1200, 2200)  # a city core larger than this would unbal
 MIN_MEMBERS = 2  # members per core in the solver's default rules
 CITY_MAX_CORE_SHARE = 0.4
 MIN_SCHOOLS_FOR_TOWN_CORE = 6
+TOWN_CORE_LEVEL = "primary"  # such a township's 中心小学 is a core
 SPECIAL_SHARE_OF_QUALITY = 0.2  # quality schools listed as 特色 rather than 示范
 
 #: Class size (mean, sd) by level and area type; a few exceed the 45/50 limits, as real counties do.
@@ -865,8 +866,8 @@ def _choose_cores(rng: np.random.Generator, regions: list[list[_School]]) -> Non
         candidates = [_core_candidates(rng, group) for group in groups]
         limits = [min(len(c), _core_limit(group)) for c, group in zip(candidates, groups, strict=True)]
         cores = [
-            min(limit, int(len(region) >= MIN_SCHOOLS_FOR_TOWN_CORE and any(s.role == "centre" for s in c[:1])))
-            for limit, region, c in zip(limits, regions, candidates, strict=True)
+            min(limit, int(TOWN_CORE_LEVEL in levels and _is_core_town(region)))
+            for limit, region in zip(limits, regions, strict=True)
         ]
         enrollment = [sum(s.enrollment for s in group) for group in groups]
         target = round(QUALITY_SHARE * sum(len(group) for group in groups))
@@ -880,6 +881,10 @@ def _choose_cores(rng: np.random.Generator, regions: list[list[_School]]) -> Non
             for school in chosen[:count]:
                 school.is_core = True
                 school.category = "special" if rng.random() < SPECIAL_SHARE_OF_QUALITY else "model"
+
+
+def _is_core_town(region: list[_School]) -> bool:
+    return region[0].role != "city" and len(region) >= MIN_SCHOOLS_FOR_TOWN_CORE
 
 
 def _core_candidates(rng: np.random.Generator, group: list[_School]) -> list[_School]:

@@ -12,6 +12,15 @@ from pathlib import Path
 __all__ = ["atomic_path", "write_bytes_atomic", "write_text_atomic", "staged_output_dir"]
 
 
+_DEFAULT_FILE_MODE = 0o666  # what open() would give a new file, before the umask
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename."""
@@ -20,6 +29,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    tmp_path.chmod(_DEFAULT_FILE_MODE & ~_current_umask())
     try:
         yield tmp_path
         os.replace(tmp_path, target)
@@ -49,6 +59,7 @@ def staged_output_dir(out_dir: str | os.PathLike) -> Iterator[Path]:
     target = Path(out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    stage.chmod(0o777 & ~_current_umask())
     try:
         yield stage
         target.mkdir(parents=True, exist_ok=True)

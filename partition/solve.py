@@ -11,6 +11,8 @@ travel limit is never a variable:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import highspy
 import numpy as np
 from scipy.sparse import csc_matrix, vstack
@@ -19,12 +21,16 @@ from .explain import InfeasibleError, explain_infeasible
 from .plan import UNASSIGNED, Plan
 from .problem import Problem
 
-__all__ = ["solve", "DEFAULT_TIME_LIMIT_S", "InfeasibleError"]
+__all__ = ["solve", "has_plan", "smallest_feasible_limit", "DEFAULT_TIME_LIMIT_S", "InfeasibleError"]
 
 #: Default wall-clock limit for the exact solver, in seconds.
 DEFAULT_TIME_LIMIT_S = 60.0
 #: Relative gap at which HiGHS may stop and call a plan optimal.
 MIP_REL_GAP = 1e-6
+#: Resolution of the smallest feasible travel limit, in minutes.
+LIMIT_STEP_MIN = 0.1
+#: The search for the smallest limit shares the solve's time limit among about this many probes.
+LIMIT_SEARCH_PROBES = 12
 SOLVER_NAME = f"HiGHS {highspy.Highs().version()} (MILP)"
 
 
@@ -35,19 +41,79 @@ def solve(problem: Problem, *, time_limit: float = DEFAULT_TIME_LIMIT_S, seed: i
     ------
     InfeasibleError
         When no plan keeps the rules, with the reasons found (schools that reach no core,
-        cores that cannot gather enough members, ...).
+        cores that cannot gather enough members, ...) and the smallest travel limit at which
+        a plan exists under the other rules.
     """
     reasons = explain_infeasible(problem)
-    if reasons:
-        raise InfeasibleError(reasons)
+    if not reasons:
+        highs, rows, cols = _run(problem, time_limit=time_limit, seed=seed, objective=True)
+        status = highs.getModelStatus()
+        if highs.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible:
+            return _read_plan(problem, highs, rows, cols, seed)
+        if status != highspy.HighsModelStatus.kInfeasible:
+            raise InfeasibleError(
+                [f"the solver stopped ({highs.modelStatusToString(status)}) before finding a plan; raise --time-limit"]
+            )
+        reasons = ["the rules cannot all hold together, although no single school or core rules a plan out"]
+    raise InfeasibleError(reasons + _limit_hint(problem, time_limit))
+
+
+def has_plan(problem: Problem, *, time_limit: float = DEFAULT_TIME_LIMIT_S) -> bool | None:
+    """Whether any plan keeps the rules: True, False, or None when the time limit decided nothing."""
+    if explain_infeasible(problem):
+        return False
+    highs, _, _ = _run(problem, time_limit=time_limit, seed=0, objective=False)
+    if highs.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible:
+        return True
+    return False if highs.getModelStatus() == highspy.HighsModelStatus.kInfeasible else None
+
+
+def smallest_feasible_limit(problem: Problem, *, time_limit: float = DEFAULT_TIME_LIMIT_S) -> float | None:
+    """The smallest travel limit, in steps of :data:`LIMIT_STEP_MIN` minutes, at which a plan exists.
+
+    Every other rule stays as it is. Found by bisection over the pair times (feasibility only grows
+    with the limit); None when no limit gives a plan. Each probe gets ``time_limit`` seconds, and an
+    undecided probe counts as no plan, so the answer is never below the true smallest limit.
+    """
+    minutes = problem.pair_minutes()
+    minutes = minutes[np.isfinite(minutes)]
+    candidates = np.unique(np.ceil(np.round(minutes / LIMIT_STEP_MIN, 6)) * LIMIT_STEP_MIN).round(6)
+
+    def feasible_at(limit: float) -> bool:
+        probe = replace(problem, rules=replace(problem.rules, max_minutes=float(limit)))
+        return has_plan(probe, time_limit=time_limit) is True
+
+    if len(candidates) == 0 or not feasible_at(candidates[-1]):
+        return None
+    low, high = 0, len(candidates) - 1  # invariant: candidates[high] is feasible
+    while low < high:
+        middle = (low + high) // 2
+        if feasible_at(candidates[middle]):
+            high = middle
+        else:
+            low = middle + 1
+    return float(candidates[high])
+
+
+def _limit_hint(problem: Problem, time_limit: float) -> list[str]:
+    if problem.rules.max_minutes is None:
+        return []
+    limit = smallest_feasible_limit(problem, time_limit=time_limit / LIMIT_SEARCH_PROBES)
+    if limit is None:
+        return ["no travel limit gives a plan under the other rules; relax --members or --balance"]
+    return [f"no plan within {problem.rules.max_minutes:g} min; the smallest feasible limit is {limit:.1f} min"]
+
+
+def _run(problem: Problem, *, time_limit: float, seed: int, objective: bool):
+    """Build and run the MILP; return HiGHS and the (member row, core column) of each variable."""
     rows, cols, minutes = problem.feasible_pairs()
-    highs = _build_model(problem, rows, cols, minutes)
+    highs = _build_model(problem, rows, cols, minutes if objective else np.zeros_like(minutes))
     highs.setOptionValue("time_limit", float(time_limit))
     highs.setOptionValue("random_seed", int(seed))
     highs.setOptionValue("threads", 1)
     highs.setOptionValue("mip_rel_gap", MIP_REL_GAP)
     highs.run()
-    return _read_result(problem, highs, rows, cols, seed)
+    return highs, rows, cols
 
 
 def _build_model(problem: Problem, rows: np.ndarray, cols: np.ndarray, minutes: np.ndarray) -> highspy.Highs:
@@ -97,22 +163,15 @@ def _stack(blocks: list[csc_matrix]) -> csc_matrix:
     return matrix
 
 
-def _read_result(problem: Problem, highs: highspy.Highs, rows, cols, seed: int) -> Plan:
-    status = highs.getModelStatus()
+def _read_plan(problem: Problem, highs: highspy.Highs, rows, cols, seed: int) -> Plan:
     info = highs.getInfo()
-    if status == highspy.HighsModelStatus.kInfeasible:
-        raise InfeasibleError(["the solver proved that no plan keeps all rules together (each rule alone can be met)"])
-    if info.primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
-        raise InfeasibleError([f"the solver stopped ({highs.modelStatusToString(status)}) before finding a plan; raise --time-limit"])
     chosen = np.asarray(highs.getSolution().col_value) > 0.5
     core_of = np.full(len(problem.school_ids), UNASSIGNED, dtype=np.int64)
     core_of[problem.cores] = problem.cores
     core_of[problem.members[rows[chosen]]] = problem.cores[cols[chosen]]
-    objective = float(info.objective_function_value)
-    bound = float(info.mip_dual_bound)
+    optimal = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
     gap = max(0.0, float(info.mip_gap)) if np.isfinite(info.mip_gap) else 1.0
-    optimal = status == highspy.HighsModelStatus.kOptimal
     return Plan.from_assignment(
         problem, core_of, solver=SOLVER_NAME, status="optimal" if optimal else "feasible",
-        objective=objective, bound=bound, gap=gap, seed=seed,
+        objective=float(info.objective_function_value), bound=float(info.mip_dual_bound), gap=gap, seed=seed,
     )

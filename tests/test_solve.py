@@ -149,3 +149,19 @@ def test_same_problem_same_plan():
     problem = random_problem(4, n=20, n_cores=4)
     first, second = solve(problem, seed=7), solve(problem, seed=7)
     assert first == second and isinstance(first, Plan)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_smallest_feasible_limit_is_tight(seed):
+    from partition.solve import LIMIT_STEP_MIN, has_plan, smallest_feasible_limit
+
+    problem = random_problem(seed, n=14, n_cores=3, rules=Rules(max_minutes=1.0, members=(2, 6), balance=0.3))
+    limit = smallest_feasible_limit(problem)
+    assert limit is not None
+    at = Problem(problem.school_ids, problem.enrollment, problem.is_core, problem.seconds, Rules(limit, (2, 6), 0.3))
+    below = Problem(problem.school_ids, problem.enrollment, problem.is_core, problem.seconds,
+                    Rules(limit - LIMIT_STEP_MIN, (2, 6), 0.3))
+    assert has_plan(at) is True and has_plan(below) is False
+    assert keeps_rules(at, np.asarray(solve(at).core_of))
+    with pytest.raises(InfeasibleError, match=f"no plan within 1 min; the smallest feasible limit is {limit:.1f} min"):
+        solve(problem)
