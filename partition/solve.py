@@ -1,12 +1,8 @@
 """Solving a :class:`~partition.problem.Problem` exactly, as a MILP with HiGHS.
 
-The model has one binary variable per feasible (member, core) pair, so a pair beyond the
-travel limit is never a variable:
-
-- each member joins exactly one core;
-- each core gathers between ``min`` and ``max`` members;
-- each 学区's enrollment, core included, lies within ``(1 ± balance)`` of the mean;
-- objective: minimise student-minutes, the sum over members of enrollment × minutes to the core.
+The formulation is :mod:`partition.model`; this module runs it, reads the status honestly
+(a time-limited run is ``feasible`` with its proven gap, never ``optimal``) and explains
+infeasibility, down to the smallest travel limit at which a plan exists.
 """
 
 from __future__ import annotations
@@ -15,9 +11,9 @@ from dataclasses import replace
 
 import highspy
 import numpy as np
-from scipy.sparse import csc_matrix, vstack
 
 from .explain import InfeasibleError, explain_infeasible
+from .model import Model, build_model
 from .plan import UNASSIGNED, Plan
 from .problem import Problem
 
@@ -106,61 +102,32 @@ def _limit_hint(problem: Problem, time_limit: float) -> list[str]:
 
 def _run(problem: Problem, *, time_limit: float, seed: int, objective: bool):
     """Build and run the MILP; return HiGHS and the (member row, core column) of each variable."""
-    rows, cols, minutes = problem.feasible_pairs()
-    highs = _build_model(problem, rows, cols, minutes if objective else np.zeros_like(minutes))
+    model = build_model(problem, objective=objective)
+    highs = _to_highs(model)
     highs.setOptionValue("time_limit", float(time_limit))
     highs.setOptionValue("random_seed", int(seed))
     highs.setOptionValue("threads", 1)
     highs.setOptionValue("mip_rel_gap", MIP_REL_GAP)
     highs.run()
-    return highs, rows, cols
+    return highs, model.member, model.core
 
 
-def _build_model(problem: Problem, rows: np.ndarray, cols: np.ndarray, minutes: np.ndarray) -> highspy.Highs:
-    members, cores = problem.members, problem.cores
-    member_students = problem.enrollment[members].astype(float)
-    n_pairs = len(rows)
-    pairs = np.arange(n_pairs)
-    blocks = [csc_matrix((np.ones(n_pairs), (rows, pairs)), shape=(len(members), n_pairs))]
-    lower, upper = [np.ones(len(members))], [np.ones(len(members))]
-    if problem.rules.members is not None:
-        low, high = problem.rules.members
-        blocks.append(csc_matrix((np.ones(n_pairs), (cols, pairs)), shape=(len(cores), n_pairs)))
-        lower.append(np.full(len(cores), float(low)))
-        upper.append(np.full(len(cores), float(high)))
-    if problem.rules.balance is not None:
-        low, high = enrollment_band(problem)
-        core_students = problem.enrollment[cores].astype(float)
-        blocks.append(csc_matrix((member_students[rows], (cols, pairs)), shape=(len(cores), n_pairs)))
-        lower.append(low - core_students)
-        upper.append(high - core_students)
-    matrix = _stack(blocks)
-
+def _to_highs(model: Model) -> highspy.Highs:
+    """Pass ``model`` to a new, silent HiGHS instance."""
     lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n_pairs, matrix.shape[0]
-    lp.col_cost_ = member_students[rows] * minutes
-    lp.col_lower_, lp.col_upper_ = np.zeros(n_pairs), np.ones(n_pairs)
-    lp.row_lower_, lp.row_upper_ = np.concatenate(lower), np.concatenate(upper)
+    lp.num_col_, lp.num_row_ = model.n_vars, model.matrix.shape[0]
+    lp.col_cost_ = model.cost
+    lp.col_lower_, lp.col_upper_ = np.zeros(model.n_vars), np.ones(model.n_vars)
+    lp.row_lower_, lp.row_upper_ = model.row_lower, model.row_upper
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = matrix.indptr, matrix.indices, matrix.data
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_pairs, matrix.shape[0]
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_pairs
+    lp.a_matrix_.start_, lp.a_matrix_.index_ = model.matrix.indptr, model.matrix.indices
+    lp.a_matrix_.value_ = model.matrix.data
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = model.n_vars, model.matrix.shape[0]
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * model.n_vars
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.passModel(lp)
     return highs
-
-
-def enrollment_band(problem: Problem) -> tuple[float, float]:
-    """The (low, high) total enrollment every 学区 must fall within under the balance rule."""
-    mean = problem.enrollment.sum() / len(problem.cores)
-    return (1 - problem.rules.balance) * mean, (1 + problem.rules.balance) * mean
-
-
-def _stack(blocks: list[csc_matrix]) -> csc_matrix:
-    matrix = vstack(blocks, format="csc")
-    matrix.sort_indices()
-    return matrix
 
 
 def _read_plan(problem: Problem, highs: highspy.Highs, rows, cols, seed: int) -> Plan:
