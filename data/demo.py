@@ -128,7 +128,11 @@ TOWN_LINK_MAX_M = 22000.0  # longer Delaunay links are kept only when needed for
 TRUNK_MIN_TOWNS_SHARE = 0.1  # a radial link serving this share of townships (at least two) is a trunk road
 TRUNK_MAXSPEED = "80"
 RURAL_PRIMARY_MAXSPEED = "60"
-MAXSPEED_SHARE = 0.5
+MAXSPEED_EVERY = 2  # every second trunk and rural primary road is signposted
+#: Speeds (km/h) the generator lays village roads out by, so every village is a short drive from its
+#: town; the same as the solver's defaults for untagged roads.
+LAYOUT_SPEED_KMH = {"trunk": 70, "primary": 55, "secondary": 45, "tertiary": 35, "unclassified": 30, "residential": 20}
+M_PER_KM, MIN_PER_HOUR = 1000.0, 60.0
 
 # --- schools -------------------------------------------------------------------------------------------
 
@@ -168,6 +172,7 @@ CLASS_SIZE = {
     "primary": {"urban": (43.0, 2.0), "town": (40.0, 3.0), "rural": (30.0, 7.0)},
     "junior": {"urban": (47.0, 2.0), "town": (45.0, 3.0), "rural": (38.0, 6.0)},
 }
+CLASS_SIZE_RANGE = (15.0, 56.0)
 #: Students per teacher by level and area type (uniform range).
 STUDENT_TEACHER_RATIO = {
     "primary": {"urban": (16.0, 19.0), "town": (14.5, 17.5), "rural": (13.0, 16.0)},
@@ -190,7 +195,7 @@ INDICATOR_MEDIAN_OVER_FLOOR = {
     "equipment_value_per_student": {"urban": 1.6, "town": 1.2, "rural": 0.85},
     "multimedia_rooms_per100": {"urban": 1.25, "town": 1.1, "rural": 0.8},
 }
-INDICATOR_SIGMA = {"urban": 0.15, "town": 0.2, "rural": 0.35}  # lognormal spread around the median
+INDICATOR_SIGMA = {"urban": 0.18, "town": 0.25, "rural": 0.4}  # lognormal spread around the median
 QUALITY_BONUS = 1.15  # quality schools: staff and equipment indicators times this
 STAFF_INDICATORS = (
     "senior_degree_teachers_per100",
@@ -468,14 +473,15 @@ def _build_city(net: _RoadNetwork, rng: np.random.Generator, scale: float) -> _C
     ys = _grid_lines(rng, half, CITY_BLOCK_M)
     names = _name_pool(rng, STREET_WORDS, TOWN_NAME_FIRST, TOWN_NAME_SECOND, len(xs) + len(ys))
     couplets = (_oneway_couplets(rng, len(ys)), _oneway_couplets(rng, len(xs)))
+    slow = (_slow_streets(rng, len(ys), couplets[0]), _slow_streets(rng, len(xs), couplets[1]))
 
     def style(axis: int, line: int, lines: int) -> tuple[str, dict[str, str], bool]:
-        extra = {"name": names[len(xs) * axis + line] + STREET_SUFFIXES[axis]}
+        extra = {"name": names[len(ys) * axis + line] + STREET_SUFFIXES[axis]}
         if _is_arterial(line, lines):
             return "primary", extra | {"maxspeed": CITY_ARTERIAL_MAXSPEED}, False
         if line in couplets[axis]:
             return "residential", extra | {"oneway": "yes"}, couplets[axis][line]
-        if rng.random() < CITY_SLOW_STREET_SHARE:
+        if line in slow[axis]:
             extra |= {"maxspeed": CITY_SLOW_STREET_MAXSPEED}
         return "residential", extra, False
 
@@ -485,6 +491,13 @@ def _build_city(net: _RoadNetwork, rng: np.random.Generator, scale: float) -> _C
     square = box(xs[0], ys[0], xs[-1], ys[-1]).buffer(CITY_JITTER_M * 4, join_style="mitre")
     inner = [int(n) for n in grid[1:-1, 1:-1].ravel()]
     return _City(square=square, entries=entries, inner=inner)
+
+
+def _slow_streets(rng: np.random.Generator, lines: int, couplets: dict[int, bool]) -> set[int]:
+    """``CITY_SLOW_STREET_SHARE`` of the plain residential street lines (at least one), chosen at random."""
+    plain = [k for k in range(lines) if not (_is_arterial(k, lines) or k in couplets)]
+    count = max(1, round(CITY_SLOW_STREET_SHARE * len(plain)))
+    return {int(k) for k in rng.choice(plain, size=count, replace=False)}
 
 
 def _oneway_couplets(rng: np.random.Generator, lines: int) -> dict[int, bool]:
@@ -562,7 +575,7 @@ class _Town:
     size: float
     cell: Polygon | MultiPolygon = field(default_factory=Polygon)
     grid: list[int] = field(default_factory=list)
-    link_nodes: list[int] = field(default_factory=list)  # nodes of roads to other towns, inside the cell
+    link_minutes: dict[int, float] = field(default_factory=dict)  # nodes of link roads in the cell: minutes to town
     villages: list[_Village] = field(default_factory=list)
 
 
@@ -680,6 +693,7 @@ def _build_town_roads(
     trunk_min = max(2, math.ceil(TRUNK_MIN_TOWNS_SHARE * len(towns)))
     other_lengths = sorted(float(np.hypot(*(seeds[a] - seeds[b]))) for a, b in links if (a, b) not in served)
     secondary_min = other_lengths[len(other_lengths) // 2] if other_lengths else 0.0
+    built: dict[str, int] = {}
     for a, b in links:
         start = _nearest(net, city.entries, seeds[b]) if a == 0 else _nearest(net, towns[a - 1].grid, seeds[b])
         end = _nearest(net, towns[b - 1].grid, seeds[a])
@@ -689,12 +703,16 @@ def _build_town_roads(
         else:
             highway = "secondary" if np.hypot(*(seeds[a] - seeds[b])) >= secondary_min else "tertiary"
             limit = ""
-        extra = {"maxspeed": limit} if limit and rng.random() < MAXSPEED_SHARE else {}
-        nodes = net.add_road(rng, start, end, _street_tags(highway, **extra), ROAD_NODE_SPACING_M)
-        for i in (a, b):
+        built[highway] = built.get(highway, 0) + 1
+        extra = {"maxspeed": limit} if limit and built[highway] % MAXSPEED_EVERY == 1 % MAXSPEED_EVERY else {}
+        tags = _street_tags(highway, **extra)
+        nodes = net.add_road(rng, start, end, tags, ROAD_NODE_SPACING_M)
+        minutes = _road_minutes(net, nodes, tags)
+        for i, to_town in ((a, minutes), (b, minutes[-1] - minutes)):
             if i:
-                inside = shapely.contains_xy(towns[i - 1].cell, *net.points(nodes[1:-1]).T)
-                towns[i - 1].link_nodes += [n for n, ok in zip(nodes[1:-1], inside, strict=True) if ok]
+                town = towns[i - 1]
+                inside = shapely.contains_xy(town.cell, *net.points(nodes[1:-1]).T)
+                town.link_minutes |= {n: float(m) for n, m, ok in zip(nodes[1:-1], to_town[1:-1], inside, strict=True) if ok}
 
 
 def _build_villages(net: _RoadNetwork, rng: np.random.Generator, town: _Town) -> None:
@@ -724,29 +742,43 @@ def _village_lane(axis: int, line: int, lines: int) -> tuple[str, dict[str, str]
     return "residential", {}, False
 
 
-def _connect_villages(net: _RoadNetwork, rng: np.random.Generator, town: _Town) -> None:
-    """Tertiary spokes from the town to its farthest villages, then a tree of unclassified roads.
+def _road_minutes(net: _RoadNetwork, nodes: list[int], tags: dict[str, str]) -> np.ndarray:
+    """Minutes of driving from ``nodes[0]`` to each node of a road, at its ``LAYOUT_SPEED_KMH`` or maxspeed."""
+    speed = float(tags.get("maxspeed", LAYOUT_SPEED_KMH[tags["highway"]])) * M_PER_KM / MIN_PER_HOUR
+    steps = np.hypot(*np.diff(net.points(nodes), axis=0).T)
+    return np.concatenate([[0.0], np.cumsum(steps)]) / speed
 
-    The spokes (乡道) run to the farthest villages in different directions; every other village then joins
-    the network in turn, the one nearest it first, by a road to its nearest node.
+
+def _connect_villages(net: _RoadNetwork, rng: np.random.Generator, town: _Town) -> None:
+    """Tertiary spokes from the town to its farthest villages, then unclassified roads to the rest.
+
+    The spokes (乡道) run to the farthest villages in different directions. The other villages then join
+    one at a time, the quickest to reach the town first, each by a road to the node it reaches the town
+    quickest through (driving at ``LAYOUT_SPEED_KMH``).
     """
-    reached = [*town.grid, *town.link_nodes]
+    minutes = dict.fromkeys(town.grid, 0.0) | town.link_minutes
+    lane_speed = LAYOUT_SPEED_KMH["residential"] * M_PER_KM / MIN_PER_HOUR
+    road_speed = LAYOUT_SPEED_KMH["unclassified"] * M_PER_KM / MIN_PER_HOUR
+
+    def join(village: _Village, target: int, highway: str) -> None:
+        start = _nearest(net, village.nodes, np.array(net.xy[target]))
+        tags = _street_tags(highway)
+        road = net.add_road(rng, start, target, tags, ROAD_NODE_SPACING_M)
+        along = _road_minutes(net, road, tags)
+        minutes.update({n: minutes[target] + along[-1] - m for n, m in zip(road[:-1], along[:-1], strict=True)})
+        lanes = np.hypot(*(net.points(village.nodes) - net.xy[start]).T) / lane_speed
+        minutes.update({n: minutes[start] + m for n, m in zip(village.nodes, lanes, strict=True) if n != start})
+
     waiting = list(town.villages)
     for village in _spoke_villages(net, town):
         waiting.remove(village)
-        start = _nearest(net, village.nodes, town.seed)
-        end = _nearest(net, town.grid, np.array(net.xy[start]))
-        road = net.add_road(rng, start, end, _street_tags("tertiary"), ROAD_NODE_SPACING_M)
-        reached += [*village.nodes, *road[1:-1]]
+        join(village, _nearest(net, town.grid, np.array(net.xy[village.centre])), "tertiary")
     while waiting:
-        points = net.points(reached)
-        gaps = [np.hypot(*(points - net.xy[v.centre]).T) for v in waiting]
-        v = int(np.argmin([g.min() for g in gaps]))
-        village = waiting.pop(v)
-        target = reached[int(np.argmin(gaps[v]))]
-        start = _nearest(net, village.nodes, np.array(net.xy[target]))
-        road = net.add_road(rng, start, target, _street_tags("unclassified"), ROAD_NODE_SPACING_M)
-        reached += [*village.nodes, *road[1:-1]]
+        reached = list(minutes)
+        points, base = net.points(reached), np.fromiter(minutes.values(), dtype=float)
+        costs = [np.hypot(*(points - net.xy[v.centre]).T) / road_speed + base for v in waiting]
+        v = int(np.argmin([c.min() for c in costs]))
+        join(waiting.pop(v), reached[int(np.argmin(costs[v]))], "unclassified")
 
 
 def _spoke_villages(net: _RoadNetwork, town: _Town) -> list[_Village]:
@@ -936,7 +968,7 @@ def _staff_and_resources(rng: np.random.Generator, school: _School) -> None:
     """Classes, teachers and the seven indicators, drawn around the national floors."""
     staff_level = "primary" if school.level == "primary" else "junior"
     mean, sd = CLASS_SIZE[staff_level][school.area_type]
-    school.classes = max(1, round(school.enrollment / max(rng.normal(mean, sd), 1.0)))
+    school.classes = max(1, round(school.enrollment / np.clip(rng.normal(mean, sd), *CLASS_SIZE_RANGE)))
     ratio = rng.uniform(*STUDENT_TEACHER_RATIO[staff_level][school.area_type])
     school.teachers = max(school.classes, round(school.enrollment / ratio))
     teachers_per100 = 100.0 * school.teachers / school.enrollment

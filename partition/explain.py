@@ -6,7 +6,8 @@ import numpy as np
 
 from gis.errors import InputError
 
-from .problem import Problem
+from .model import enrollment_band, reachable_members
+from .problem import SECONDS_PER_MINUTE, Problem
 
 __all__ = ["InfeasibleError", "explain_infeasible"]
 
@@ -31,11 +32,13 @@ def explain_infeasible(problem: Problem) -> list[str]:
         *_short_cores(problem),
         *_member_count_mismatch(problem),
         *_oversized_cores(problem),
+        *_split_townships(problem),
+        *_locks_beyond_limit(problem),
     ]
 
 
 def _unreachable_members(problem: Problem) -> list[str]:
-    if problem.rules.max_minutes is None:
+    if problem.rules.max_minutes is None or problem.rules.allow_unassigned:
         return []
     minutes = problem.pair_minutes()
     reasons = []
@@ -66,7 +69,8 @@ def _member_count_mismatch(problem: Problem) -> list[str]:
     if problem.rules.members is None:
         return []
     low, high = problem.rules.members
-    n_members, n_cores = len(problem.members), len(problem.cores)
+    n_members = len(reachable_members(problem)) if problem.rules.allow_unassigned else len(problem.members)
+    n_cores = len(problem.cores)
     if n_members < low * n_cores:
         return [f"{n_members} member schools cannot give {n_cores} cores {low} members each; use fewer cores or a lower minimum"]
     if n_members > high * n_cores:
@@ -77,10 +81,41 @@ def _member_count_mismatch(problem: Problem) -> list[str]:
 def _oversized_cores(problem: Problem) -> list[str]:
     if problem.rules.balance is None:
         return []
-    high = (1 + problem.rules.balance) * problem.enrollment.sum() / len(problem.cores)
+    _, high = enrollment_band(problem)
     return [
         f"core {problem.label(core)} alone has {problem.enrollment[core]} students, above the balance ceiling "
         f"of {high:.0f}; widen --balance or split its 学区"
         for core in problem.cores
         if problem.enrollment[core] > high
     ]
+
+
+def _split_townships(problem: Problem) -> list[str]:
+    if not problem.rules.keep_township:
+        return []
+    cores_by_township: dict[str, list[int]] = {}
+    for core in problem.cores:
+        if problem.township[core]:
+            cores_by_township.setdefault(problem.township[core], []).append(int(core))
+    return [
+        f"乡镇/街道 {township} holds {len(cores)} cores ({', '.join(problem.label(c) for c in cores)}) "
+        "and cannot stay whole; drop --keep-township or keep one of them as core"
+        for township, cores in sorted(cores_by_township.items())
+        if len(cores) > 1
+    ]
+
+
+def _locks_beyond_limit(problem: Problem) -> list[str]:
+    limit = problem.rules.max_minutes
+    if limit is None:
+        return []
+    minutes = np.maximum(problem.seconds, problem.seconds.T) / SECONDS_PER_MINUTE
+    reasons = []
+    for school_id, core_id in problem.rules.locks.fixed:
+        school, core = problem.position(school_id), problem.position(core_id)
+        if minutes[school, core] > limit + 1e-9:
+            reasons.append(
+                f"{problem.label(school)} is fixed to {problem.label(core)}, {minutes[school, core]:.1f} min away, "
+                f"beyond the {limit:g} min limit; remove the lock or raise --max-minutes"
+            )
+    return reasons

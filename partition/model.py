@@ -1,30 +1,37 @@
 """The MILP formulation of a :class:`~partition.problem.Problem`, independent of any solver.
 
-One binary variable per (member, core) pair within the travel limit, so a pair beyond the limit is
-never a variable. Rows, each a block named after its rule:
+One binary variable ``x[i, c]`` per (member i, core c) pair within the travel limit, so a pair
+beyond the limit is never a variable. Rows come in blocks, one per rule that is on:
 
-- ``assign``: each member joins exactly one core;
+- ``assign``: each member joins exactly one core (with ``allow_unassigned``, the members that
+  reach no core within the limit are left out instead);
 - ``members``: each core gathers between ``min`` and ``max`` members;
-- ``balance``: each 学区's enrollment, core included, lies within ``(1 ± balance)`` of the mean.
+- ``balance``: each 学区's enrollment, core included, within ``(1 ± balance)`` of the mean;
+- ``mix``: each 学区 holds at least ``min_rural`` town/rural schools, or all it can reach;
+- ``indicator``: each 学区's enrollment-weighted indicator mean within ``(1 ± x)`` of the county's;
+- ``township``: the schools of a 乡镇/街道 share one core (the township's own core if it has one);
+- ``together`` / ``apart`` / ``fixed``: the planner's locks;
+- ``contiguity``: ``x[i, c] <= Σ x[j, c]`` over i's neighbours j nearer to c (unless c is a
+  neighbour of i): the shortest-path-tree formulation of attendance-boundary research.
 
-Objective: student-minutes, the sum over members of enrollment × minutes to the core.
+Objective: student-minutes, Σ enrollment × minutes to the core.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.sparse import csc_matrix, vstack
+from scipy.sparse import csc_matrix
 
 from .problem import Problem
 
-__all__ = ["Model", "build_model", "enrollment_band"]
+__all__ = ["Model", "build_model", "enrollment_band", "reachable_members"]
 
 
 @dataclass(frozen=True, eq=False)
 class Model:
-    """A MILP ``min cost·x  s.t.  row_lower <= A x <= row_upper,  x binary``.
+    """A MILP ``min cost·x + offset  s.t.  row_lower <= A x <= row_upper,  x binary``.
 
     Attributes
     ----------
@@ -33,6 +40,8 @@ class Model:
         ``problem.cores``).
     cost : numpy.ndarray
         Objective coefficient of each variable.
+    offset : float
+        Constant added to the objective.
     matrix : scipy.sparse.csc_matrix
         The constraint matrix ``A``, rows grouped in blocks.
     row_lower, row_upper : numpy.ndarray
@@ -43,6 +52,7 @@ class Model:
     member: np.ndarray
     core: np.ndarray
     cost: np.ndarray
+    offset: float
     matrix: csc_matrix
     row_lower: np.ndarray
     row_upper: np.ndarray
@@ -54,9 +64,69 @@ class Model:
         return len(self.member)
 
 
+@dataclass
+class _Rows:
+    """Rows under construction, as (row, variable, coefficient) triplets."""
+
+    n_vars: int
+    rows: list = field(default_factory=list)
+    cols: list = field(default_factory=list)
+    values: list = field(default_factory=list)
+    lower: list = field(default_factory=list)
+    upper: list = field(default_factory=list)
+    names: list = field(default_factory=list)
+
+    def add(self, name: str, variables, coefficients, lower: float, upper: float) -> None:
+        """Add one row ``lower <= Σ coefficient·x[variable] <= upper``."""
+        variables = np.asarray(variables, dtype=np.int64)
+        row = len(self.lower)
+        self.rows.append(np.full(len(variables), row))
+        self.cols.append(variables)
+        self.values.append(np.broadcast_to(np.asarray(coefficients, float), variables.shape))
+        self.lower.append(lower)
+        self.upper.append(upper)
+        self.names.append(name)
+
+    def matrix(self) -> csc_matrix:
+        """The rows as a CSC matrix with sorted indices."""
+        if not self.lower:
+            return csc_matrix((0, self.n_vars))
+        data = (np.concatenate(self.values), (np.concatenate(self.rows), np.concatenate(self.cols)))
+        matrix = csc_matrix(data, shape=(len(self.lower), self.n_vars))
+        matrix.sort_indices()
+        return matrix
+
+
+class _Pairs:
+    """Lookup of the variable of a (school, core) pair, by school positions."""
+
+    def __init__(self, problem: Problem, member: np.ndarray, core: np.ndarray):
+        n = len(problem.school_ids)
+        self.var = np.full((n, len(problem.cores)), -1, dtype=np.int64)
+        self.var[problem.members[member], core] = np.arange(len(member))
+        self.core_column = np.full(n, -1, dtype=np.int64)
+        self.core_column[problem.cores] = np.arange(len(problem.cores))
+
+    def of(self, school: int, core_column: int) -> int:
+        """The variable of ``school`` joining the core in ``core_column``, or -1."""
+        return int(self.var[school, core_column])
+
+
+def reachable_members(problem: Problem) -> np.ndarray:
+    """Member rows (positions in ``problem.members``) with at least one core within the limit."""
+    member, _, _ = problem.feasible_pairs()
+    return np.unique(member)
+
+
 def enrollment_band(problem: Problem) -> tuple[float, float]:
-    """The (low, high) total enrollment every 学区 must fall within under the balance rule."""
-    mean = problem.enrollment.sum() / len(problem.cores)
+    """The (low, high) total enrollment every 学区 must fall within under the balance rule.
+
+    The mean is over all schools, or with ``allow_unassigned`` over the cores and the members
+    that reach one (the others are left out).
+    """
+    members = reachable_members(problem) if problem.rules.allow_unassigned else np.arange(len(problem.members))
+    students = problem.enrollment[problem.cores].sum() + problem.enrollment[problem.members[members]].sum()
+    mean = students / len(problem.cores)
     return (1 - problem.rules.balance) * mean, (1 + problem.rules.balance) * mean
 
 
@@ -64,42 +134,146 @@ def build_model(problem: Problem, *, objective: bool = True) -> Model:
     """The MILP of ``problem``; with ``objective=False`` every cost is 0 (feasibility only)."""
     member, core, minutes = problem.feasible_pairs()
     students = problem.enrollment[problem.members].astype(float)[member]
-    blocks = [_assign_rows(problem, member)]
-    if problem.rules.members is not None:
-        blocks.append(_member_count_rows(problem, core))
-    if problem.rules.balance is not None:
-        blocks.append(_balance_rows(problem, core, students))
-    matrix = vstack([b[1] for b in blocks], format="csc")
-    matrix.sort_indices()
+    rows = _Rows(len(member))
+    pairs = _Pairs(problem, member, core)
+    rules = problem.rules
+    _assign_rows(rows, problem, member)
+    if rules.members is not None:
+        _per_core_rows(rows, "members", core, np.ones(len(core)), *map(float, rules.members), n_cores=len(problem.cores))
+    if rules.balance is not None:
+        low, high = enrollment_band(problem)
+        core_students = problem.enrollment[problem.cores].astype(float)
+        _per_core_rows(rows, "balance", core, students, low - core_students, high - core_students, n_cores=len(problem.cores))
+    if rules.min_rural:
+        _mix_rows(rows, problem, member, core)
+    if rules.indicator_band is not None:
+        _indicator_rows(rows, problem, member, core)
+    if rules.keep_township:
+        for group in _township_groups(problem):
+            _same_core_rows(rows, "township", problem, pairs, group)
+    for a, b in rules.locks.together:
+        _same_core_rows(rows, "together", problem, pairs, [problem.position(a), problem.position(b)])
+    for a, b in rules.locks.apart:
+        _apart_rows(rows, problem, pairs, problem.position(a), problem.position(b))
+    for school, core_id in rules.locks.fixed:
+        _fixed_row(rows, problem, pairs, problem.position(school), problem.position(core_id))
+    if rules.contiguity:
+        _contiguity_rows(rows, problem, pairs, member, core, minutes)
+
+    cost = students * minutes if objective else np.zeros(len(member))
+    names = np.array(rows.names, dtype=object)
+    block_names = list(dict.fromkeys(rows.names))
     return Model(
-        member=member,
-        core=core,
-        cost=students * minutes if objective else np.zeros(len(member)),
-        matrix=matrix,
-        row_lower=np.concatenate([b[2] for b in blocks]),
-        row_upper=np.concatenate([b[3] for b in blocks]),
-        blocks=tuple((b[0], b[1].shape[0]) for b in blocks),
+        member=member, core=core, cost=cost, offset=0.0, matrix=rows.matrix(),
+        row_lower=np.array(rows.lower, float), row_upper=np.array(rows.upper, float),
+        blocks=tuple((name, int((names == name).sum())) for name in block_names),
     )
 
 
-def _rows(row_of_var: np.ndarray, values: np.ndarray, n_rows: int) -> csc_matrix:
-    n_vars = len(row_of_var)
-    return csc_matrix((values, (row_of_var, np.arange(n_vars))), shape=(n_rows, n_vars))
+def _assign_rows(rows: _Rows, problem: Problem, member: np.ndarray) -> None:
+    """Each member joins one core; with ``allow_unassigned`` a member that reaches none has no row."""
+    order = np.argsort(member, kind="stable")
+    starts = np.searchsorted(member[order], np.arange(len(problem.members) + 1))
+    for m in range(len(problem.members)):
+        variables = order[starts[m] : starts[m + 1]]
+        if len(variables) or not problem.rules.allow_unassigned:
+            rows.add("assign", variables, 1.0, 1.0, 1.0)
 
 
-def _assign_rows(problem: Problem, member: np.ndarray):
-    n = len(problem.members)
-    return "assign", _rows(member, np.ones(len(member)), n), np.ones(n), np.ones(n)
+def _per_core_rows(rows: _Rows, name: str, core: np.ndarray, coefficients: np.ndarray, low, high, *, n_cores: int) -> None:
+    """One row per core over its variables, ``low <= Σ coefficient·x <= high`` (scalars or per core)."""
+    low, high = np.broadcast_to(low, n_cores), np.broadcast_to(high, n_cores)
+    order = np.argsort(core, kind="stable")
+    starts = np.searchsorted(core[order], np.arange(n_cores + 1))
+    for c in range(n_cores):
+        chosen = order[starts[c] : starts[c + 1]]
+        rows.add(name, chosen, coefficients[chosen], float(low[c]), float(high[c]))
 
 
-def _member_count_rows(problem: Problem, core: np.ndarray):
-    low, high = problem.rules.members
-    k = len(problem.cores)
-    return "members", _rows(core, np.ones(len(core)), k), np.full(k, float(low)), np.full(k, float(high))
+def _mix_rows(rows: _Rows, problem: Problem, member: np.ndarray, core: np.ndarray) -> None:
+    rural_member = problem.rural[problem.members][member]
+    n_cores = len(problem.cores)
+    core_rural = problem.rural[problem.cores].astype(int)
+    reachable = np.bincount(core[rural_member], minlength=n_cores)
+    need = np.minimum(problem.rules.min_rural, reachable + core_rural) - core_rural
+    weights = rural_member.astype(float)
+    _per_core_rows(rows, "mix", core, weights, np.maximum(need, 0).astype(float), np.inf, n_cores=n_cores)
 
 
-def _balance_rows(problem: Problem, core: np.ndarray, students: np.ndarray):
-    low, high = enrollment_band(problem)
-    core_students = problem.enrollment[problem.cores].astype(float)
-    k = len(problem.cores)
-    return "balance", _rows(core, students, k), low - core_students, high - core_students
+def _indicator_rows(rows: _Rows, problem: Problem, member: np.ndarray, core: np.ndarray) -> None:
+    """Σ e·(q − bound)·x on members balances the core's own e·(q − bound)."""
+    _, share = problem.rules.indicator_band
+    values = problem.indicator.astype(float)
+    weights = problem.enrollment.astype(float)
+    known = ~np.isnan(values)
+    mean = np.average(values[known], weights=weights[known])
+    values = np.where(known, values, mean)  # an unknown value counts as the county mean
+    member_e = weights[problem.members][member]
+    member_q = values[problem.members][member]
+    core_e, core_q = weights[problem.cores], values[problem.cores]
+    n_cores = len(problem.cores)
+    high, low = (1 + share) * mean, (1 - share) * mean
+    _per_core_rows(rows, "indicator", core, member_e * (member_q - high), -np.inf, core_e * (high - core_q), n_cores=n_cores)
+    _per_core_rows(rows, "indicator", core, member_e * (member_q - low), core_e * (low - core_q), np.inf, n_cores=n_cores)
+
+
+def _township_groups(problem: Problem) -> list[list[int]]:
+    groups: dict[str, list[int]] = {}
+    for position, township in enumerate(problem.township):
+        if township:
+            groups.setdefault(township, []).append(position)
+    return [g for _, g in sorted(groups.items()) if len(g) > 1]
+
+
+def _same_core_rows(rows: _Rows, name: str, problem: Problem, pairs: _Pairs, group: list[int]) -> None:
+    """The schools of ``group`` share one core; a core among them is that core."""
+    cores_in_group = [s for s in group if problem.is_core[s]]
+    members = [s for s in group if not problem.is_core[s]]
+    if cores_in_group:
+        for core_school in cores_in_group:  # two cores in one group make it infeasible, as they must
+            for school in members:
+                _fixed_row(rows, problem, pairs, school, core_school, name=name)
+        return
+    first, others = members[0], members[1:]
+    for column in range(len(problem.cores)):
+        a = pairs.of(first, column)
+        for school in others:
+            b = pairs.of(school, column)
+            if a >= 0 and b >= 0:
+                rows.add(name, [a, b], [1.0, -1.0], 0.0, 0.0)
+            elif a >= 0 or b >= 0:  # only one of them can reach this core: neither joins it
+                rows.add(name, [max(a, b)], 1.0, 0.0, 0.0)
+
+
+def _apart_rows(rows: _Rows, problem: Problem, pairs: _Pairs, a: int, b: int) -> None:
+    if problem.is_core[a] or problem.is_core[b]:
+        core_school, school = (a, b) if problem.is_core[a] else (b, a)
+        if not problem.is_core[school]:
+            var = pairs.of(school, pairs.core_column[core_school])
+            if var >= 0:
+                rows.add("apart", [var], 1.0, 0.0, 0.0)
+        return
+    for column in range(len(problem.cores)):
+        va, vb = pairs.of(a, column), pairs.of(b, column)
+        if va >= 0 and vb >= 0:
+            rows.add("apart", [va, vb], 1.0, 0.0, 1.0)
+
+
+def _fixed_row(rows: _Rows, problem: Problem, pairs: _Pairs, school: int, core_school: int, name: str = "fixed") -> None:
+    var = pairs.of(school, pairs.core_column[core_school])
+    # a pair beyond the limit has no variable: an empty row 1 <= 0 records the contradiction
+    rows.add(name, [var] if var >= 0 else [], 1.0, 1.0, 1.0)
+
+
+def _contiguity_rows(rows: _Rows, problem: Problem, pairs: _Pairs, member, core, minutes) -> None:
+    pair_minutes = np.full(pairs.var.shape, np.inf)
+    pair_minutes[problem.members[member], core] = minutes
+    for var, (m, column) in enumerate(zip(member, core)):
+        school, core_school = problem.members[m], problem.cores[column]
+        neighbours = problem.neighbours[school]
+        if core_school in neighbours:
+            continue
+        nearer = [pairs.of(j, column) for j in neighbours
+                  if not problem.is_core[j] and pair_minutes[j, column] < minutes[var]]
+        nearer = [v for v in nearer if v >= 0]
+        rows.add("contiguity", [var, *nearer], [1.0] + [-1.0] * len(nearer), -np.inf, 0.0)

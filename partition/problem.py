@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 import numpy as np
 
-__all__ = ["Rules", "Problem", "DEFAULT_MAX_MINUTES", "DEFAULT_MEMBERS", "DEFAULT_BALANCE"]
+__all__ = [
+    "Rules",
+    "Locks",
+    "Problem",
+    "DEFAULT_MAX_MINUTES",
+    "DEFAULT_MEMBERS",
+    "DEFAULT_BALANCE",
+    "LEVEL_CHOICES",
+    "SECONDS_PER_MINUTE",
+]
 
 #: Longest travel time between a member school and its core, in minutes (both directions).
 DEFAULT_MAX_MINUTES = 30.0
@@ -20,12 +30,36 @@ DEFAULT_MAX_MINUTES = 30.0
 DEFAULT_MEMBERS = (2, 6)
 #: Allowed deviation of a 学区's total enrollment from the mean over 学区.
 DEFAULT_BALANCE = 0.25
+#: Which schools a plan covers: all levels together, or the primary or junior plan alone.
+LEVEL_CHOICES = ("all", "primary", "junior")
 SECONDS_PER_MINUTE = 60.0
 
 
 @dataclass(frozen=True)
+class Locks:
+    """A planner's fixed decisions, by school id.
+
+    Attributes
+    ----------
+    fixed : tuple of (school, core)
+        The school must join this core.
+    together : tuple of (school, school)
+        The two schools must be in the same 学区.
+    apart : tuple of (school, school)
+        The two schools must be in different 学区.
+    """
+
+    fixed: tuple[tuple[str, str], ...] = ()
+    together: tuple[tuple[str, str], ...] = ()
+    apart: tuple[tuple[str, str], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.fixed or self.together or self.apart)
+
+
+@dataclass(frozen=True)
 class Rules:
-    """The rules a plan must keep; ``None`` switches a rule off.
+    """The rules a plan must keep; ``None`` (or ``False``) switches a rule off.
 
     Attributes
     ----------
@@ -35,16 +69,48 @@ class Rules:
         ``(min, max)`` member schools per core, the core not counted.
     balance : float or None
         Each 学区's enrollment (core included) within ``(1 ± balance) ×`` the mean.
+    allow_unassigned : bool
+        Leave out the schools that reach no core within the limit (they are listed) instead
+        of failing; every other school is assigned, and the balance mean is over those.
+    min_rural : int or None
+        Mix (城乡联建): each 学区 holds at least this many town or rural schools, core included,
+        or as many as it can reach when fewer.
+    indicator_band : tuple of (str, float) or None
+        ``(indicator, x)``: each 学区's enrollment-weighted mean of the indicator within
+        ``(1 ± x) ×`` the county's.
+    keep_township : bool
+        All schools of a 乡镇/街道 in one 学区.
+    contiguity : bool
+        A member joins core c only if a neighbouring school nearer to c joins c too (or c is
+        its neighbour): 学区 grow outward from their core along touching territories.
+    locks : Locks
+        Fixed assignments, keep-together and keep-apart pairs.
+    level : str
+        Which schools the plan covers (one of :data:`LEVEL_CHOICES`); recorded, applied when
+        the problem is built.
+    objective : str
+        ``"sum"``: least student-minutes. ``"max"``: least longest trip first (the smallest
+        feasible travel limit), then least student-minutes under it.
     """
 
     max_minutes: float | None = DEFAULT_MAX_MINUTES
     members: tuple[int, int] | None = DEFAULT_MEMBERS
     balance: float | None = DEFAULT_BALANCE
+    allow_unassigned: bool = False
+    min_rural: int | None = None
+    indicator_band: tuple[str, float] | None = None
+    keep_township: bool = False
+    contiguity: bool = False
+    locks: Locks = field(default_factory=Locks)
+    level: str = "all"
+    objective: str = "sum"
 
     def to_dict(self) -> dict:
         """The rules as plain JSON-ready values."""
         rules = asdict(self)
         rules["members"] = list(self.members) if self.members else None
+        rules["indicator_band"] = list(self.indicator_band) if self.indicator_band else None
+        rules["locks"] = {kind: [list(pair) for pair in pairs] for kind, pairs in rules["locks"].items()}
         return rules
 
 
@@ -65,6 +131,14 @@ class Problem:
     rules : Rules
     names : tuple of str, optional
         Display names, used in explanations.
+    township : tuple of str, optional
+        Each school's 乡镇/街道 (needed by ``keep_township``).
+    rural : numpy.ndarray of bool, optional
+        Town or rural schools (needed by ``min_rural``).
+    indicator : numpy.ndarray, optional
+        Each school's value of the ``indicator_band`` indicator (NaN: unknown).
+    neighbours : tuple of tuple of int, optional
+        Schools whose territories touch each school's (needed by ``contiguity``).
     """
 
     school_ids: tuple[str, ...]
@@ -73,11 +147,26 @@ class Problem:
     seconds: np.ndarray
     rules: Rules = field(default_factory=Rules)
     names: tuple[str, ...] | None = None
+    township: tuple[str, ...] | None = None
+    rural: np.ndarray | None = None
+    indicator: np.ndarray | None = None
+    neighbours: tuple[tuple[int, ...], ...] | None = None
 
     def label(self, position: int) -> str:
         """A school as a person reads it: name and id."""
         school_id = self.school_ids[position]
         return f"{self.names[position]} ({school_id})" if self.names else school_id
+
+    def position(self, school_id: str) -> int:
+        """The position of a school id; :class:`KeyError` naming it when unknown."""
+        try:
+            return self._positions[school_id]
+        except KeyError:
+            raise KeyError(f"unknown school id '{school_id}'") from None
+
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {s: i for i, s in enumerate(self.school_ids)}
 
     @property
     def cores(self) -> np.ndarray:

@@ -117,6 +117,7 @@ def _to_highs(model: Model) -> highspy.Highs:
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = model.n_vars, model.matrix.shape[0]
     lp.col_cost_ = model.cost
+    lp.offset_ = model.offset
     lp.col_lower_, lp.col_upper_ = np.zeros(model.n_vars), np.ones(model.n_vars)
     lp.row_lower_, lp.row_upper_ = model.row_lower, model.row_upper
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise

@@ -68,7 +68,9 @@ def test_member_counts_and_balance(plan):
 
 def test_plan_json_records_the_rules(demo_out):
     record = json.loads((demo_out / "plan.json").read_text(encoding="utf-8"))
-    assert record["rules"] == {"max_minutes": DEFAULT_MAX_MINUTES, "members": list(DEFAULT_MEMBERS), "balance": DEFAULT_BALANCE}
+    rules = record["rules"]
+    assert (rules["max_minutes"], rules["members"], rules["balance"]) == (DEFAULT_MAX_MINUTES, list(DEFAULT_MEMBERS), DEFAULT_BALANCE)
+    assert rules["level"] == "all" and rules["keep_township"] is False
     assert record["status"] in ("optimal", "feasible") and 0 <= record["gap"] <= 1
     assert record["objective_student_minutes"] >= record["bound_student_minutes"] - 1e-6
     assert len(record["input_hash"]) == 64 and record["schema_version"] == 1
