@@ -15,7 +15,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ from gis.coords import COORDINATE_SYSTEMS
 from gis.errors import InputError
 from gis.files import staged_output_dir
 from gis.network import read_road_network, snap_schools
+from gis.schema import INDICATORS
 from gis.schools import read_school_table
 from gis.traveltime import TravelTimeEngine
 from maps.assets import save_map
@@ -36,10 +37,15 @@ from maps.render import render_plan_map
 from maps.report import render_report, save_report
 from partition.export import plan_frame, write_geojson, write_plan_csv, write_plan_json
 from partition.metrics import district_summary, indicator_cv_table
-from partition.problem import DEFAULT_BALANCE, DEFAULT_MAX_MINUTES, DEFAULT_MEMBERS, Problem, Rules
+from partition.cores import choose_cores
+from partition.levels import schools_for_level
+from partition.problem import (
+    DEFAULT_BALANCE, DEFAULT_MAX_MINUTES, DEFAULT_MEMBERS, LEVEL_CHOICES, SECONDS_PER_MINUTE, Problem, Rules,
+)
+from partition.rulesfile import PlannerRules, read_rules_file
 from partition.solve import DEFAULT_TIME_LIMIT_S, solve
 from partition.standards import CV_LIMITS
-from partition.territory import territory_polygons
+from partition.territory import school_neighbours, territory_polygons
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -60,6 +66,8 @@ class Job:
     time_limit: float = DEFAULT_TIME_LIMIT_S
     strict: bool = False
     coords: str = "wgs84"
+    cores: str | int = "given"
+    rules_file: Path | None = None
 
 
 @contextmanager
@@ -74,7 +82,9 @@ def step(message: str) -> Iterator[None]:
 def run(job: Job) -> dict[str, Path]:
     """Run the whole pipeline for ``job`` and write its files; return them by name."""
     with step(f"reading schools from {job.schools.name}"):
-        schools = read_school_table(job.schools, coords=job.coords, strict=job.strict)
+        schools = schools_for_level(read_school_table(job.schools, coords=job.coords, strict=job.strict), job.rules.level)
+        planner = read_rules_file(job.rules_file, set(schools["school_id"])) if job.rules_file else PlannerRules()
+        _check_indicator(job.rules, schools)
     with step(f"reading roads from {job.osm.name}"):
         network = read_road_network(job.osm)
         county = read_admin_areas(job.osm, levels=(COUNTY_LEVEL,))
@@ -82,31 +92,45 @@ def run(job: Job) -> dict[str, Path]:
         schools = snap_schools(schools, network, strict=job.strict)
     with step("computing travel times between schools"):
         engine = TravelTimeEngine(network)
-        nodes = schools["node"].to_numpy()
-        problem = Problem(
-            school_ids=tuple(schools["school_id"]),
-            enrollment=schools["enrollment"].to_numpy(),
-            is_core=schools["is_core"].to_numpy(),
-            seconds=engine.matrix(nodes),
-            rules=job.rules,
-            names=tuple(schools["name"]),
-        )
-    with step(f"solving: {int(problem.is_core.sum())} cores, {len(problem.members)} members"):
+        seconds = engine.matrix(schools["node"].to_numpy())
+        nearest, _ = engine.nearest_source(schools["node"].to_numpy(), toward=True)
+    rules = replace(job.rules, locks=planner.locks)
+    neighbours = school_neighbours(nearest, network.edges["u"].to_numpy(), network.edges["v"].to_numpy(), len(schools))
+    problem = Problem.from_schools(schools, seconds, rules, is_core=_cores(job, schools, seconds, planner), neighbours=neighbours)
+    with step(f"solving: {len(problem.cores)} cores, {len(problem.members)} members"):
         plan = solve(problem, time_limit=job.time_limit, seed=job.seed)
     with step("drawing territories and scoring the plan"):
         frame = plan_frame(plan, problem, schools)
-        districts = _territories(frame, network, engine, county)
+        districts = _territories(frame, network, nearest, county)
         summary = district_summary(frame)
         cv_table = indicator_cv_table(frame)
     with step(f"writing files to {job.out}"), staged_output_dir(job.out) as stage:
         _write_outputs(stage, job, plan, frame, districts, summary, cv_table)
-    _print_summary(plan, summary, job.out)
+    _print_summary(plan, frame, summary, job.out)
     return {name: job.out / name for name in OUTPUT_FILES}
 
 
-def _territories(frame, network, engine: TravelTimeEngine, county):
+def _check_indicator(rules: Rules, schools) -> None:
+    if rules.indicator_band and (rules.indicator_band[0] not in schools or schools[rules.indicator_band[0]].isna().all()):
+        raise InputError(f"--indicator-band: the table has no values for '{rules.indicator_band[0]}'; "
+                         f"use one of {', '.join(c for c in INDICATORS if c in schools)}")
+
+
+def _cores(job: Job, schools, seconds: np.ndarray, planner: PlannerRules) -> np.ndarray:
+    """The table's quality flag, or K cores chosen by quality and coverage (pinned ones kept)."""
+    pinned = tuple(int(i) for i in np.flatnonzero(schools["school_id"].isin(planner.cores)))
+    if job.cores == "given":
+        flagged = schools["is_core"].to_numpy(bool).copy()
+        flagged[list(pinned)] = True
+        return flagged
+    if job.cores > len(schools):
+        raise InputError(f"--cores {job.cores}: there are only {len(schools)} schools; choose fewer cores")
+    minutes = np.maximum(seconds, seconds.T) / SECONDS_PER_MINUTE
+    return choose_cores(schools, minutes, job.cores, max_minutes=job.rules.max_minutes, pinned=pinned)
+
+
+def _territories(frame, network, nearest: np.ndarray, county):
     """学区 polygons: every road node goes with the school it reaches first."""
-    nearest, _ = engine.nearest_source(frame["node"].to_numpy(), toward=True)
     district = frame["district"].to_numpy()
     points = np.vstack([np.column_stack([frame.geometry.x, frame.geometry.y]), network.nodes[["x", "y"]].to_numpy()])
     labels = np.concatenate([district, district[nearest]])
@@ -131,13 +155,17 @@ def _write_outputs(stage: Path, job: Job, plan, frame, districts, summary, cv_ta
     save_report(report, stage / "report.html")
 
 
-def _print_summary(plan, summary, out: Path) -> None:
+def _print_summary(plan, frame, summary, out: Path) -> None:
     table = Table(title=f"{len(summary)} 学区 — {plan.status}, gap {plan.gap:.4%}")
     for column in ("学区", "schools", "enrollment", "deviation", "max min"):
         table.add_column(column, justify="right")
     for row in summary.itertuples():
         table.add_row(row.district, str(row.n_schools), f"{row.enrollment:,}", f"{row.deviation:+.1%}", f"{row.max_minutes:.1f}")
     console.print(table)
+    left_out = frame[frame["district"] == ""]
+    if len(left_out):
+        console.print(f"[yellow]{len(left_out)} school(s) reach no core and are left out:[/yellow] "
+                      + escape(", ".join(left_out["name"])))
     for name in OUTPUT_FILES:
         console.print(f"  {out / name}")
 
@@ -152,6 +180,24 @@ def _members(text: str) -> tuple[int, int]:
     return low, high
 
 
+def _cores_option(text: str) -> str | int:
+    if text == "given":
+        return text
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"'{text}': write 'given' or a number of cores, e.g. 24")
+
+
+def _indicator_band(text: str) -> tuple[str, float]:
+    name, _, share = text.partition(":")
+    if name not in INDICATORS:
+        raise argparse.ArgumentTypeError(f"'{name}' is not an indicator; use one of {', '.join(INDICATORS)}")
+    try:
+        return name, float(share)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}': write INDICATOR:X, e.g. {INDICATORS[0]}:0.2") from None
+
+
 def _add_rule_options(parser: argparse.ArgumentParser) -> None:
     rules = parser.add_argument_group("rules")
     rules.add_argument("--max-minutes", type=float, default=DEFAULT_MAX_MINUTES,
@@ -160,6 +206,23 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
                        help="member schools per core, the core not counted (default 2-6)")
     rules.add_argument("--balance", type=float, default=DEFAULT_BALANCE,
                        help="each 学区's enrollment within ±this share of the mean (default %(default)s)")
+    rules.add_argument("--level", choices=LEVEL_CHOICES, default="all",
+                       help="plan all schools together, or the primary or junior schools alone (default %(default)s)")
+    rules.add_argument("--cores", type=_cores_option, default="given", metavar="given|K",
+                       help="cores from the table's 是否优质 flag, or K cores chosen by quality and coverage")
+    rules.add_argument("--allow-unassigned", action="store_true",
+                       help="leave out (and list) the schools that reach no core instead of failing")
+    rules.add_argument("--min-rural", type=int, default=None, metavar="N",
+                       help="each 学区 holds at least N town/rural schools where it can reach them (城乡联建)")
+    rules.add_argument("--indicator-band", type=_indicator_band, default=None, metavar="INDICATOR:X",
+                       help="each 学区's enrollment-weighted mean of INDICATOR within ±X of the county's")
+    rules.add_argument("--keep-township", action="store_true", help="keep each 乡镇/街道's schools in one 学区")
+    rules.add_argument("--contiguity", action="store_true",
+                       help="grow 学区 outward from their core through touching territories")
+    rules.add_argument("--rules", type=Path, default=None, dest="rules_file", metavar="FILE",
+                       help="YAML/JSON file of fixed assignments, keep-together/apart pairs and pinned cores")
+    rules.add_argument("--objective", choices=("sum", "max"), default="sum",
+                       help="sum: least student-minutes; max: least longest trip first, then least student-minutes")
     rules.add_argument("--seed", type=int, default=0, help="solver seed (default %(default)s)")
     rules.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S,
                        help="seconds the exact solver may run (default %(default)s)")
@@ -189,8 +252,13 @@ def job_from_args(args: argparse.Namespace) -> Job:
     for name in ("max_minutes", "balance", "time_limit"):
         if getattr(args, name) <= 0:
             raise InputError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
-    rules = Rules(max_minutes=args.max_minutes, members=args.members, balance=args.balance)
-    common = dict(out=args.out, rules=rules, seed=args.seed, time_limit=args.time_limit, strict=args.strict)
+    rules = Rules(
+        max_minutes=args.max_minutes, members=args.members, balance=args.balance, level=args.level,
+        allow_unassigned=args.allow_unassigned, min_rural=args.min_rural, indicator_band=args.indicator_band,
+        keep_township=args.keep_township, contiguity=args.contiguity, objective=args.objective,
+    )
+    common = dict(out=args.out, rules=rules, seed=args.seed, time_limit=args.time_limit, strict=args.strict,
+                  cores=args.cores, rules_file=args.rules_file)
     if args.command == "demo":
         with step("preparing the demo county"):
             files = ensure_demo()

@@ -33,6 +33,7 @@ def explain_infeasible(problem: Problem) -> list[str]:
         *_member_count_mismatch(problem),
         *_oversized_cores(problem),
         *_split_townships(problem),
+        *_contiguity_short_cores(problem),
         *_locks_beyond_limit(problem),
     ]
 
@@ -119,3 +120,35 @@ def _locks_beyond_limit(problem: Problem) -> list[str]:
                 f"beyond the {limit:g} min limit; remove the lock or raise --max-minutes"
             )
     return reasons
+
+
+def _contiguity_short_cores(problem: Problem) -> list[str]:
+    """Cores that cannot grow to the minimum membership through touching territories."""
+    if not problem.rules.contiguity or problem.rules.members is None:
+        return []
+    low = problem.rules.members[0]
+    member_rows, core_cols, minutes = problem.feasible_pairs()
+    pair_minutes = np.full((len(problem.school_ids), len(problem.cores)), np.inf)
+    pair_minutes[problem.members[member_rows], core_cols] = minutes
+    reasons = []
+    for column, core in enumerate(problem.cores):
+        grown = _grow_from_core(problem, int(core), pair_minutes[:, column])
+        if len(grown) < low:
+            reasons.append(
+                f"core {problem.label(core)} can grow to only {len(grown)} member(s) through touching territories "
+                f"but needs {low}; drop --contiguity, lower the minimum of --members, or drop it as a core"
+            )
+    return reasons
+
+
+def _grow_from_core(problem: Problem, core: int, minutes_to_core: np.ndarray) -> set[int]:
+    """Members reachable from ``core`` by steps to touching schools farther from it, within the limit."""
+    frontier = [j for j in problem.neighbours[core] if np.isfinite(minutes_to_core[j])]
+    grown = set(frontier)
+    while frontier:
+        j = frontier.pop()
+        for i in problem.neighbours[j]:
+            if i not in grown and np.isfinite(minutes_to_core[i]) and minutes_to_core[j] < minutes_to_core[i]:
+                grown.add(i)
+                frontier.append(i)
+    return grown

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
 import numpy as np
+import pandas as pd
 
 __all__ = [
     "Rules",
@@ -33,6 +34,8 @@ DEFAULT_BALANCE = 0.25
 #: Which schools a plan covers: all levels together, or the primary or junior plan alone.
 LEVEL_CHOICES = ("all", "primary", "junior")
 SECONDS_PER_MINUTE = 60.0
+#: 城乡类型 values that count as town or rural for the mix rule (城乡联建).
+RURAL_AREA_TYPES = ("town", "rural")
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,26 @@ class Problem:
     rural: np.ndarray | None = None
     indicator: np.ndarray | None = None
     neighbours: tuple[tuple[int, ...], ...] | None = None
+
+    @classmethod
+    def from_schools(
+        cls, schools: pd.DataFrame, seconds: np.ndarray, rules: Rules, *,
+        is_core: np.ndarray | None = None, neighbours: tuple[tuple[int, ...], ...] | None = None,
+    ) -> "Problem":
+        """A problem over the rows of a canonical school table (cores from ``is_core`` or its flag)."""
+        band = rules.indicator_band
+        return cls(
+            school_ids=tuple(schools["school_id"]),
+            enrollment=schools["enrollment"].to_numpy(np.int64),
+            is_core=np.asarray(schools["is_core"] if is_core is None else is_core, dtype=bool),
+            seconds=seconds,
+            rules=rules,
+            names=tuple(schools["name"]),
+            township=tuple(schools["township"].fillna("").astype(str)) if "township" in schools else None,
+            rural=schools["area_type"].isin(RURAL_AREA_TYPES).to_numpy() if "area_type" in schools else None,
+            indicator=schools[band[0]].to_numpy(float) if band else None,
+            neighbours=neighbours,
+        )
 
     def label(self, position: int) -> str:
         """A school as a person reads it: name and id."""

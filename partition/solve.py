@@ -15,7 +15,7 @@ import numpy as np
 from .explain import InfeasibleError, explain_infeasible
 from .model import Model, build_model
 from .plan import UNASSIGNED, Plan
-from .problem import Problem
+from .problem import Locks, Problem
 
 __all__ = ["solve", "has_plan", "smallest_feasible_limit", "DEFAULT_TIME_LIMIT_S", "InfeasibleError"]
 
@@ -33,6 +33,10 @@ SOLVER_NAME = f"HiGHS {highspy.Highs().version()} (MILP)"
 def solve(problem: Problem, *, time_limit: float = DEFAULT_TIME_LIMIT_S, seed: int = 0) -> Plan:
     """Find the plan of least student-minutes that keeps every rule.
 
+    With ``rules.objective == "max"`` the longest trip comes first: the travel limit is
+    tightened to the smallest feasible one (recorded in the plan's rules), then student-minutes
+    are minimised under it.
+
     Raises
     ------
     InfeasibleError
@@ -41,6 +45,8 @@ def solve(problem: Problem, *, time_limit: float = DEFAULT_TIME_LIMIT_S, seed: i
         a plan exists under the other rules.
     """
     reasons = explain_infeasible(problem)
+    if not reasons and problem.rules.objective == "max":
+        problem = _tightest_limit(problem, time_limit)
     if not reasons:
         highs, rows, cols = _run(problem, time_limit=time_limit, seed=seed, objective=True)
         status = highs.getModelStatus()
@@ -50,8 +56,17 @@ def solve(problem: Problem, *, time_limit: float = DEFAULT_TIME_LIMIT_S, seed: i
             raise InfeasibleError(
                 [f"the solver stopped ({highs.modelStatusToString(status)}) before finding a plan; raise --time-limit"]
             )
-        reasons = ["the rules cannot all hold together, although no single school or core rules a plan out"]
+        reasons = ["the rules cannot all hold together, although no single school or core rules a plan out",
+                   *_rules_to_relax(problem, time_limit)]
     raise InfeasibleError(reasons + _limit_hint(problem, time_limit))
+
+
+def _tightest_limit(problem: Problem, time_limit: float) -> Problem:
+    """The problem under its smallest feasible travel limit (the ``max`` objective's first stage)."""
+    limit = smallest_feasible_limit(problem, time_limit=time_limit / LIMIT_SEARCH_PROBES)
+    if limit is None or (problem.rules.max_minutes is not None and limit > problem.rules.max_minutes):
+        return problem  # no plan: the ordinary path explains why
+    return replace(problem, rules=replace(problem.rules, max_minutes=limit))
 
 
 def has_plan(problem: Problem, *, time_limit: float = DEFAULT_TIME_LIMIT_S) -> bool | None:
@@ -91,12 +106,33 @@ def smallest_feasible_limit(problem: Problem, *, time_limit: float = DEFAULT_TIM
     return float(candidates[high])
 
 
+#: Each optional rule, the option that sets it, and the value that switches it off.
+RELAXABLE_RULES = (
+    ("members", "--members", None), ("balance", "--balance", None), ("min_rural", "--min-rural", None),
+    ("indicator_band", "--indicator-band", None), ("keep_township", "--keep-township", False),
+    ("contiguity", "--contiguity", False), ("locks", "--rules", Locks()),
+)
+
+
+def _rules_to_relax(problem: Problem, time_limit: float) -> list[str]:
+    """The rules without which a plan exists, each tried alone (the others kept)."""
+    active = [(name, option, off) for name, option, off in RELAXABLE_RULES if getattr(problem.rules, name) != off]
+    found = []
+    for name, option, off in active:
+        relaxed = replace(problem, rules=replace(problem.rules, **{name: off}))
+        if has_plan(relaxed, time_limit=time_limit / max(len(active), 1)):
+            found.append(option)
+    if not found:
+        return []
+    return [f"a plan exists without {' or without '.join(found)} (each dropped alone, the other rules kept)"]
+
+
 def _limit_hint(problem: Problem, time_limit: float) -> list[str]:
     if problem.rules.max_minutes is None:
         return []
     limit = smallest_feasible_limit(problem, time_limit=time_limit / LIMIT_SEARCH_PROBES)
     if limit is None:
-        return ["no travel limit gives a plan under the other rules; relax --members or --balance"]
+        return ["no travel limit gives a plan under the other rules; relax them first"]
     return [f"no plan within {problem.rules.max_minutes:g} min; the smallest feasible limit is {limit:.1f} min"]
 
 

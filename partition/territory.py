@@ -15,7 +15,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gis.network import local_utm_crs
 
-__all__ = ["territory_polygons", "DEFAULT_MARGIN_M"]
+__all__ = ["territory_polygons", "school_neighbours", "DEFAULT_MARGIN_M"]
 
 #: Margin around the points when no boundary is given, and around schools just outside it (m).
 DEFAULT_MARGIN_M = 1000.0
@@ -76,3 +76,16 @@ def _union_cells(cells: np.ndarray) -> BaseGeometry:
         merged = shapely.make_valid(shapely.union_all(polygons))
     parts = shapely.get_parts(merged)
     return shapely.multipolygons(parts) if len(parts) > 1 else parts[0]
+
+
+def school_neighbours(node_school: np.ndarray, edge_u: np.ndarray, edge_v: np.ndarray, n_schools: int) -> tuple[tuple[int, ...], ...]:
+    """Schools whose network-Voronoi territories touch: a road runs from one into the other.
+
+    ``node_school`` is each road node's nearest school (-1 for none); ``edge_u``/``edge_v`` the
+    road edges as node positions.
+    """
+    a, b = node_school[edge_u], node_school[edge_v]
+    crossing = (a != b) & (a >= 0) & (b >= 0)
+    pairs = np.unique(np.concatenate([np.column_stack([a, b])[crossing], np.column_stack([b, a])[crossing]]), axis=0)
+    starts = np.searchsorted(pairs[:, 0], np.arange(n_schools + 1))
+    return tuple(tuple(int(j) for j in pairs[starts[i] : starts[i + 1], 1]) for i in range(n_schools))

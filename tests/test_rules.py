@@ -193,3 +193,16 @@ def test_fixed_pair_beyond_the_limit_is_explained():
                                       locks=Locks(fixed=(("s5", "s0"),))))
     with pytest.raises(InfeasibleError, match=r"s5 is fixed to s0, .* beyond the 1 min limit"):
         solve(problem)
+
+
+def test_max_objective_minimises_the_longest_trip_first():
+    from partition.solve import smallest_feasible_limit
+
+    problem = instance(1, n=10, rules=Rules(max_minutes=30, members=(1, 4), balance=0.5))
+    longest = lambda plan: max(minutes(problem)[m, plan.core_of[m]] for m in problem.members)  # noqa: E731
+    by_sum = solve(problem)
+    by_max = solve(replace(problem, rules=replace(problem.rules, objective="max")))
+    limit = smallest_feasible_limit(problem)
+    assert longest(by_max) <= limit + 1e-9 and by_max.rules.max_minutes == limit
+    assert longest(by_max) <= longest(by_sum) + 1e-9
+    assert by_max.objective >= by_sum.objective - 1e-6
