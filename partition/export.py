@@ -44,6 +44,7 @@ def plan_frame(plan: Plan, problem: Problem, schools: gpd.GeoDataFrame) -> gpd.G
     rows = np.arange(len(core_of))
     names = schools["name"].to_numpy()
     frame = schools.copy()
+    frame["is_core"] = core_of == rows
     frame["district"] = [key_of_core.get(int(c), "") for c in core_of]
     frame["district_name"] = np.where(assigned, [f"{names[c]}{DISTRICT_SUFFIX}" for c in target], "")
     frame["core_school_id"] = np.where(assigned, schools["school_id"].to_numpy()[target], "")
