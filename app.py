@@ -36,7 +36,7 @@ from maps.assets import save_map
 from maps.render import render_plan_map
 from maps.report import render_report, save_report
 from partition.export import plan_frame, write_geojson, write_plan_csv, write_plan_json
-from partition.metrics import district_summary, indicator_cv_table
+from partition.metrics import between_district_cv, district_costs, district_summary, indicator_cv_table
 from partition.cores import choose_cores
 from partition.levels import schools_for_level
 from partition.problem import (
@@ -102,7 +102,7 @@ def run(job: Job) -> dict[str, Path]:
     with step("drawing territories and scoring the plan"):
         frame = plan_frame(plan, problem, schools)
         districts = _territories(frame, network, nearest, county)
-        summary = district_summary(frame)
+        summary = district_summary(frame).merge(district_costs(frame), on="district")
         cv_table = indicator_cv_table(frame)
     with step(f"writing files to {job.out}"), staged_output_dir(job.out) as stage:
         _write_outputs(stage, job, plan, frame, districts, summary, cv_table)
@@ -151,7 +151,8 @@ def _write_outputs(stage: Path, job: Job, plan, frame, districts, summary, cv_ta
     save_map(render_plan_map(frame, described, title=job.title, notice=job.notice), stage / "map.html")
     named = summary.merge(districts[["district", "district_name", "core_name"]], on="district")
     report = render_report(title=job.title, plan=plan.summary(), districts=named, schools=frame,
-                           cv_table=cv_table, cv_limits=CV_LIMITS, notice=job.notice)
+                           cv_table=cv_table, between_cv=between_district_cv(frame), cv_limits=CV_LIMITS,
+                           notice=job.notice)
     save_report(report, stage / "report.html")
 
 

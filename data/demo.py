@@ -18,12 +18,12 @@ every file says so (:data:`DEMO_NOTICE`).
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import heapq
 import itertools
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,7 +36,11 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiPoint, MultiPolygon, Polygon, box
 
+from gis.admin import COUNTY_LEVEL, TOWNSHIP_LEVEL
+from gis.files import atomic_path, write_text_atomic
 from gis.schema import AREA_LABELS_ZH, CATEGORY_LABELS_ZH, INDICATORS, LEVEL_LABELS_ZH, TABLE_HEADERS_ZH
+from gis.settings import HIGHWAY_SPEEDS_KPH
+from partition.standards import FLOORS
 
 __all__ = [
     "COUNTY_NAME",
@@ -52,17 +56,20 @@ __all__ = [
 
 DEMO_SEED = 20261123
 COUNTY_NAME = "示范县"
-DEMO_NOTICE = "示例数据（虚构） / synthetic demo data"
-#: Bump whenever the output for a given seed and scale changes; ``ensure_demo`` then regenerates.
-GENERATOR_VERSION = "1"
+#: Version of the generator, in the OSM header and the stamp ``ensure_demo`` checks (which also holds a
+#: hash of this file, so any edit regenerates the cached demo).
+GENERATOR_VERSION = "2"
 
 OSM_FILENAME = "demo_county.osm"
 SCHOOLS_FILENAME = "demo_schools.csv"
 STAMP_FILENAME = "demo_stamp.json"
+STAMP_HASH_CHARS = 16
 DEFAULT_DEMO_DIR = Path(__file__).parent / "demo"
 
 SOURCE_TAG = "synthetic demo data"
-NOTE_TAG = "示例数据（虚构）"
+NOTE_TAG = "示例数据（虚构）"  # noqa: RUF001 - Chinese full-width brackets
+DEMO_NOTICE = f"{NOTE_TAG} / {SOURCE_TAG}"
+PROVENANCE_TAGS = {"source": SOURCE_TAG, "note": NOTE_TAG}
 OSM_GENERATOR = f"xuequ demo generator {GENERATOR_VERSION}"
 
 # --- coordinates ---------------------------------------------------------------------------------------
@@ -72,6 +79,7 @@ GEOGRAPHIC_CRS = "EPSG:4326"
 CENTRE_LON = 117.6
 CENTRE_LAT = 36.1
 COORD_DECIMALS = 7
+RING_MIN_VERTEX_GAP_M = 1.0  # closer boundary vertices are merged, so no two round to one point
 
 #: Smallest supported ``scale``: below it the town and the townships no longer fit in the county.
 MIN_SCALE = 0.5
@@ -82,7 +90,7 @@ COUNTY_AREA_KM2 = 2250.0
 COUNTY_ASPECT = 55.0 / 45.0  # east-west over north-south extent
 COUNTY_OUTLINE_VERTICES = 360
 COUNTY_OUTLINE_HARMONICS = 7
-COUNTY_OUTLINE_NOISE = 0.05  # relative radius amplitude of each harmonic, divided by its order
+COUNTY_OUTLINE_NOISE = 0.1  # relative radius amplitude of the harmonics, divided by their order
 M2_PER_KM2 = 1e6
 
 # --- county town (城区) -------------------------------------------------------------------------------
@@ -90,12 +98,14 @@ M2_PER_KM2 = 1e6
 CITY_SIDE_M = 7000.0
 CITY_BLOCK_M = (350.0, 500.0)
 CITY_JITTER_M = 12.0
+CITY_EDGE_MARGIN_M = 50.0  # the 街道 reach this far beyond the outer streets
 CITY_ARTERIAL_EVERY = 5  # every fifth street line is a primary arterial
 CITY_ONEWAY_PAIR_EVERY = 8  # one one-way couplet per eight street lines
 CITY_ARTERIAL_MAXSPEED = "50"
 CITY_SLOW_STREET_SHARE = 0.2
 CITY_SLOW_STREET_MAXSPEED = "30"
 SUBDISTRICTS_PER_SCALE = 4
+SUBDISTRICT_SEED_INSET = 0.25  # 街道 seeds keep this share of the town's side from its edge
 
 # --- townships, villages, roads ------------------------------------------------------------------------
 
@@ -119,9 +129,11 @@ SPOKE_MIN_ANGLE_DEG = 75.0
 VILLAGE_EXTRA_LINK_SHARE = 0.5  # villages that get a second road, to a neighbouring village
 VILLAGE_EXTRA_LINK_MAX_M = 5000.0
 CANDIDATES_PER_POINT = 12  # best-candidate sampling: higher spreads points more evenly
+SAMPLE_OVERDRAW = 4  # points drawn in a region's bounding box per point wanted inside it
 
 ROAD_NODE_SPACING_M = (150.0, 300.0)
 STREET_NODE_SPACING_M = (60.0, 120.0)
+NODE_STEP_VARIATION = (0.7, 1.3)  # each step between nodes, relative to the mean
 ROAD_BEND = 0.03  # sideways bow of a road, as a share of its length
 ROAD_JITTER_M = 10.0
 TOWN_LINK_MAX_M = 22000.0  # longer Delaunay links are kept only when needed for connectivity
@@ -129,16 +141,13 @@ TRUNK_MIN_TOWNS_SHARE = 0.1  # a radial link serving this share of townships (at
 TRUNK_MAXSPEED = "80"
 RURAL_PRIMARY_MAXSPEED = "60"
 MAXSPEED_EVERY = 2  # every second trunk and rural primary road is signposted
-#: Speeds (km/h) the generator lays village roads out by, so every village is a short drive from its
-#: town; the same as the solver's defaults for untagged roads.
-LAYOUT_SPEED_KMH = {"trunk": 70, "primary": 55, "secondary": 45, "tertiary": 35, "unclassified": 30, "residential": 20}
 M_PER_KM, MIN_PER_HOUR = 1000.0, 60.0
 
 # --- schools -------------------------------------------------------------------------------------------
 
 CITY_SCHOOLS_PER_SCALE = 26
-CITY_LEVEL_SHARES = {"primary": 0.56, "junior": 0.34, "nine_year": 0.10}
-VILLAGE_LEVEL_SHARES = {"primary": 0.76, "junior": 0.16, "nine_year": 0.08}
+CITY_LEVEL_SHARES = {"primary": 0.52, "junior": 0.38, "nine_year": 0.10}
+VILLAGE_LEVEL_SHARES = {"primary": 0.72, "junior": 0.2, "nine_year": 0.08}
 TOWN_EXTRA_SCHOOL_SHARE = 0.45  # townships with a third centre school, scaled by township size
 TOWN_EXTRA_NINE_YEAR_SHARE = 0.5
 VILLAGE_SCHOOL_SHARE = 0.45
@@ -180,12 +189,8 @@ STUDENT_TEACHER_RATIO = {
 }
 NINE_YEAR_JUNIOR_SHARE = 3.0 / 9.0  # three of a nine-year school's nine grades are junior
 
-#: Floors of the national 优质均衡 evaluation (DOMAIN.md), the yardstick the indicators are drawn around.
-INDICATOR_FLOORS = {
-    "primary": dict(zip(INDICATORS, (4.2, 1.0, 0.9, 4.5, 7.5, 2000.0, 2.3), strict=True)),
-    "junior": dict(zip(INDICATORS, (5.3, 1.0, 0.9, 5.8, 10.2, 2500.0, 2.4), strict=True)),
-}
-#: Median value over floor by area type: towns rich in staff and equipment, villages rich in space.
+#: Median value over the national floor (:data:`partition.standards.FLOORS`) by area type: the county town
+#: is rich in staff and equipment but crowded, villages have space but few specialists and little equipment.
 INDICATOR_MEDIAN_OVER_FLOOR = {
     "senior_degree_teachers_per100": {"urban": 1.25, "town": 1.1, "rural": 0.95},
     "backbone_teachers_per100": {"urban": 1.7, "town": 1.15, "rural": 0.65},
@@ -196,8 +201,8 @@ INDICATOR_MEDIAN_OVER_FLOOR = {
     "multimedia_rooms_per100": {"urban": 1.25, "town": 1.1, "rural": 0.8},
 }
 INDICATOR_SIGMA = {"urban": 0.18, "town": 0.25, "rural": 0.4}  # lognormal spread around the median
-QUALITY_BONUS = 1.15  # quality schools: staff and equipment indicators times this
-STAFF_INDICATORS = (
+QUALITY_BONUS = 1.15  # quality schools: these staff and equipment indicators times this
+QUALITY_INDICATORS = (
     "senior_degree_teachers_per100",
     "backbone_teachers_per100",
     "pe_art_teachers_per100",
@@ -210,6 +215,7 @@ MAX_TEACHER_SHARE = {
     "backbone_teachers_per100": 0.45,
     "pe_art_teachers_per100": 0.3,
 }
+PER_HUNDRED = 100.0
 INDICATOR_DECIMALS = {name: 2 for name in INDICATORS} | {"equipment_value_per_student": 0}
 
 SCHOOL_ID_PREFIX = "3707"
@@ -231,7 +237,10 @@ STREET_WORDS = (
     "泰山", "府前", "工业", "商业", "育才", "团结", "友谊", "振兴", "兴华", "龙山", "凤凰", "金桥",
 )  # fmt: skip
 STREET_SUFFIXES = ("路", "街")  # east-west, north-south
-VILLAGE_SURNAMES = "李王张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶余潘杜戴夏钟汪田任姜范方石姚谭"
+VILLAGE_SURNAMES = (
+    "李王张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董"
+    "程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶余潘杜戴夏钟汪田任姜范方石姚谭"
+)
 VILLAGE_SUFFIXES = ("家村", "庄村", "家庄村", "家洼村", "家屯村", "营村", "楼村", "官庄村")
 ZH_DIGITS = "零一二三四五六七八九"
 JUNIOR_ORDINAL_START = 2  # 第一中学 is the county's senior high school, so junior schools count from 二
@@ -283,7 +292,7 @@ def _road_interior(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, spaci
     """Intermediate points of a road from ``a`` to ``b``: a gentle bow plus jitter, about ``spacing`` apart."""
     length = float(np.hypot(*(b - a)))
     segments = max(1, round(length / rng.uniform(*spacing)))
-    steps = rng.uniform(0.7, 1.3, segments)
+    steps = rng.uniform(*NODE_STEP_VARIATION, segments)
     t = (np.cumsum(steps) / steps.sum())[:-1]
     normal = np.array([a[1] - b[1], b[0] - a[0]]) / max(length, 1.0)
     bow = rng.normal(0.0, ROAD_BEND) * length * np.sin(np.pi * t)
@@ -292,7 +301,7 @@ def _road_interior(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, spaci
 
 
 def _street_tags(highway: str, **extra: str) -> dict[str, str]:
-    return {"highway": highway, **extra, "source": SOURCE_TAG, "note": NOTE_TAG}
+    return {"highway": highway, **extra, **PROVENANCE_TAGS}
 
 
 # --- sampling and names -------------------------------------------------------------------------------
@@ -328,8 +337,8 @@ def _region_sampler(rng: np.random.Generator, region: Polygon | MultiPolygon) ->
     def sample(k: int) -> np.ndarray:
         rows: list[tuple[float, float, int]] = []
         while len(rows) < k:
-            x = rng.uniform(minx, maxx, 4 * k)
-            y = rng.uniform(miny, maxy, 4 * k)
+            x = rng.uniform(minx, maxx, SAMPLE_OVERDRAW * k)
+            y = rng.uniform(miny, maxy, SAMPLE_OVERDRAW * k)
             inside = shapely.contains_xy(region, x, y)
             rows += [(xi, yi, next(counter)) for xi, yi in zip(x[inside], y[inside], strict=True)]
         return np.array(rows[:k], dtype=float)
@@ -337,7 +346,9 @@ def _region_sampler(rng: np.random.Generator, region: Polygon | MultiPolygon) ->
     return sample
 
 
-def _spread_in_region(rng: np.random.Generator, region: Polygon | MultiPolygon, count: int, avoid: np.ndarray | None = None) -> np.ndarray:
+def _spread_in_region(
+    rng: np.random.Generator, region: Polygon | MultiPolygon, count: int, avoid: np.ndarray | None = None
+) -> np.ndarray:
     """``count`` evenly spread random points in ``region``, away from ``avoid``."""
     sample = _region_sampler(rng, region)
     rows: dict[int, tuple[float, float]] = {}
@@ -404,7 +415,8 @@ def _county_outline(rng: np.random.Generator, scale: float) -> Polygon:
     theta = np.linspace(0.0, 2.0 * np.pi, COUNTY_OUTLINE_VERTICES, endpoint=False)
     radius = np.ones_like(theta)
     for order in range(2, COUNTY_OUTLINE_HARMONICS + 2):
-        radius += rng.normal(0.0, COUNTY_OUTLINE_NOISE / order * 2.0) * np.cos(order * theta + rng.uniform(0, 2 * np.pi))
+        amplitude = rng.normal(0.0, COUNTY_OUTLINE_NOISE / order)
+        radius += amplitude * np.cos(order * theta + rng.uniform(0, 2 * np.pi))
     ring = np.column_stack([COUNTY_ASPECT * radius * np.cos(theta), radius * np.sin(theta)])
     outline = Polygon(ring)
     factor = math.sqrt(COUNTY_AREA_KM2 * scale * M2_PER_KM2 / outline.area)
@@ -488,7 +500,7 @@ def _build_city(net: _RoadNetwork, rng: np.random.Generator, scale: float) -> _C
     grid = _add_grid(net, rng, np.zeros(2), (xs, ys), style, jitter=CITY_JITTER_M)
     entries = [int(grid[end, k]) for k in range(len(ys)) if _is_arterial(k, len(ys)) for end in (0, -1)]
     entries += [int(grid[k, end]) for k in range(len(xs)) if _is_arterial(k, len(xs)) for end in (0, -1)]
-    square = box(xs[0], ys[0], xs[-1], ys[-1]).buffer(CITY_JITTER_M * 4, join_style="mitre")
+    square = box(xs[0], ys[0], xs[-1], ys[-1]).buffer(CITY_EDGE_MARGIN_M, join_style="mitre")
     inner = [int(n) for n in grid[1:-1, 1:-1].ravel()]
     return _City(square=square, entries=entries, inner=inner)
 
@@ -544,7 +556,8 @@ def _voronoi_cells(seeds: np.ndarray, clip: Polygon | MultiPolygon) -> list[Poly
 def _subdistricts(rng: np.random.Generator, square: Polygon, scale: float) -> list[_Unit]:
     """The county town's 街道: Voronoi cells of spread seeds, named 城关 (the most central), 东城, 北城, ..."""
     count = max(1, round(SUBDISTRICTS_PER_SCALE * scale))
-    seeds = _spread_in_region(rng, square.buffer(-square.length / 16), count)
+    side = math.sqrt(square.area)
+    seeds = _spread_in_region(rng, square.buffer(-SUBDISTRICT_SEED_INSET * side), count)
     seeds = seeds[np.argsort(np.hypot(seeds[:, 0], seeds[:, 1]), kind="stable")]
     pool = _name_pool(rng, SUBDISTRICT_NAMES, TOWN_NAME_FIRST, TOWN_NAME_SECOND, count + len(SUBDISTRICT_DIRECTIONS))
     names = [pool.pop(0)]
@@ -564,8 +577,8 @@ def _subdistricts(rng: np.random.Generator, square: Polygon, scale: float) -> li
 @dataclass
 class _Village:
     name: str
-    centre: int  # road node
-    nodes: list[int]  # centre and lane nodes
+    centre: int  # the lane crossing nearest the village centre
+    nodes: list[int]  # the lane crossings
 
 
 @dataclass
@@ -575,7 +588,8 @@ class _Town:
     size: float
     cell: Polygon | MultiPolygon = field(default_factory=Polygon)
     grid: list[int] = field(default_factory=list)
-    link_minutes: dict[int, float] = field(default_factory=dict)  # nodes of link roads in the cell: minutes to town
+    #: Nodes of the roads to other towns that lie in the cell, with the minutes to drive to the town.
+    link_minutes: dict[int, float] = field(default_factory=dict)
     villages: list[_Village] = field(default_factory=list)
 
 
@@ -619,10 +633,9 @@ def _town_links(county: Polygon, city: Polygon, seeds: np.ndarray) -> list[tuple
     unless the minimum spanning tree needs them.
     """
     edges = shapely.delaunay_triangles(MultiPoint(seeds), only_edges=True)
-    index = {tuple(np.round(p, 6)): i for i, p in enumerate(seeds)}
     links = set()
     for line in edges.geoms:
-        a, b = (index[tuple(np.round(p, 6))] for p in np.asarray(line.coords))
+        a, b = (int(np.argmin(np.hypot(*(seeds - end).T))) for end in np.asarray(line.coords))
         links.add((min(a, b), max(a, b)))
     lengths = {link: float(np.hypot(*(seeds[link[0]] - seeds[link[1]]))) for link in links}
     tree = _spanning_tree(len(seeds), sorted(links, key=lambda link: (lengths[link], link)))
@@ -630,9 +643,7 @@ def _town_links(county: Polygon, city: Polygon, seeds: np.ndarray) -> list[tuple
     for a, b in sorted(links):
         segment = LineString([seeds[a], seeds[b]])
         plausible = (
-            lengths[(a, b)] <= TOWN_LINK_MAX_M
-            and county.contains(segment)
-            and (a == 0 or not segment.intersects(city))
+            lengths[(a, b)] <= TOWN_LINK_MAX_M and county.contains(segment) and (a == 0 or not segment.intersects(city))
         )
         if plausible or (a, b) in tree:
             keep.append((a, b))
@@ -712,7 +723,9 @@ def _build_town_roads(
             if i:
                 town = towns[i - 1]
                 inside = shapely.contains_xy(town.cell, *net.points(nodes[1:-1]).T)
-                town.link_minutes |= {n: float(m) for n, m, ok in zip(nodes[1:-1], to_town[1:-1], inside, strict=True) if ok}
+                town.link_minutes |= {
+                    n: float(m) for n, m, ok in zip(nodes[1:-1], to_town[1:-1], inside, strict=True) if ok
+                }
 
 
 def _build_villages(net: _RoadNetwork, rng: np.random.Generator, town: _Town) -> None:
@@ -732,7 +745,15 @@ def _build_villages(net: _RoadNetwork, rng: np.random.Generator, town: _Town) ->
         suffix = VILLAGE_SUFFIXES[int(rng.integers(len(VILLAGE_SUFFIXES)))]
         lines = [int(rng.integers(*VILLAGE_LANES)) for _ in range(2)]
         offsets = [(np.arange(n) - (n - 1) / 2) * rng.uniform(*VILLAGE_LANE_SPACING_M) for n in lines]
-        grid = _add_grid(net, rng, centre_xy, (offsets[0], offsets[1]), _village_lane, jitter=TOWN_JITTER_M, angle=rng.uniform(0, np.pi))
+        grid = _add_grid(
+            net,
+            rng,
+            centre_xy,
+            (offsets[0], offsets[1]),
+            _village_lane,
+            jitter=TOWN_JITTER_M,
+            angle=rng.uniform(0, np.pi),
+        )
         nodes = [int(n) for n in grid.ravel()]
         town.villages.append(_Village(VILLAGE_SURNAMES[surname] + suffix, _nearest(net, nodes, centre_xy), nodes))
     _connect_villages(net, rng, town)
@@ -743,8 +764,8 @@ def _village_lane(axis: int, line: int, lines: int) -> tuple[str, dict[str, str]
 
 
 def _road_minutes(net: _RoadNetwork, nodes: list[int], tags: dict[str, str]) -> np.ndarray:
-    """Minutes of driving from ``nodes[0]`` to each node of a road, at its ``LAYOUT_SPEED_KMH`` or maxspeed."""
-    speed = float(tags.get("maxspeed", LAYOUT_SPEED_KMH[tags["highway"]])) * M_PER_KM / MIN_PER_HOUR
+    """Minutes of driving from ``nodes[0]`` to each node of a road, at its maxspeed or the default speed."""
+    speed = float(tags.get("maxspeed", HIGHWAY_SPEEDS_KPH[tags["highway"]])) * M_PER_KM / MIN_PER_HOUR
     steps = np.hypot(*np.diff(net.points(nodes), axis=0).T)
     return np.concatenate([[0.0], np.cumsum(steps)]) / speed
 
@@ -754,11 +775,11 @@ def _connect_villages(net: _RoadNetwork, rng: np.random.Generator, town: _Town) 
 
     The spokes (乡道) run to the farthest villages in different directions. The other villages then join
     one at a time, the quickest to reach the town first, each by a road to the node it reaches the town
-    quickest through (driving at ``LAYOUT_SPEED_KMH``).
+    quickest through (driving at the solver's default speeds, :data:`gis.settings.HIGHWAY_SPEEDS_KPH`).
     """
     minutes = dict.fromkeys(town.grid, 0.0) | town.link_minutes
-    lane_speed = LAYOUT_SPEED_KMH["residential"] * M_PER_KM / MIN_PER_HOUR
-    road_speed = LAYOUT_SPEED_KMH["unclassified"] * M_PER_KM / MIN_PER_HOUR
+    lane_speed = HIGHWAY_SPEEDS_KPH["residential"] * M_PER_KM / MIN_PER_HOUR
+    road_speed = HIGHWAY_SPEEDS_KPH["unclassified"] * M_PER_KM / MIN_PER_HOUR
 
     def join(village: _Village, target: int, highway: str) -> None:
         start = _nearest(net, village.nodes, np.array(net.xy[target]))
@@ -841,7 +862,9 @@ def _school_site(rng: np.random.Generator, node_xy: np.ndarray) -> np.ndarray:
     return node_xy + distance * np.array([np.cos(angle), np.sin(angle)])
 
 
-def _city_schools(rng: np.random.Generator, net: _RoadNetwork, city: _City, units: list[_Unit], scale: float) -> list[_School]:
+def _city_schools(
+    rng: np.random.Generator, net: _RoadNetwork, city: _City, units: list[_Unit], scale: float
+) -> list[_School]:
     count = round(CITY_SCHOOLS_PER_SCALE * scale)
     sites = _spread_among(rng, net.points(city.inner), count)
     schools = []
@@ -859,9 +882,14 @@ def _city_schools(rng: np.random.Generator, net: _RoadNetwork, city: _City, unit
 
 def _town_schools(rng: np.random.Generator, net: _RoadNetwork, town: _Town) -> list[_School]:
     """The township's centre schools (中心小学, 初级中学, sometimes a third) and its village schools."""
+    return _centre_schools(rng, net, town) + _village_schools(rng, net, town)
+
+
+def _centre_schools(rng: np.random.Generator, net: _RoadNetwork, town: _Town) -> list[_School]:
     roles = [("primary", "centre"), ("junior", "centre")]
     if rng.random() < TOWN_EXTRA_SCHOOL_SHARE * town.size:
-        roles.append(("nine_year", "centre") if rng.random() < TOWN_EXTRA_NINE_YEAR_SHARE else ("primary", "second_primary"))
+        nine_year = rng.random() < TOWN_EXTRA_NINE_YEAR_SHARE
+        roles.append(("nine_year", "centre") if nine_year else ("primary", "second_primary"))
     sites = _spread_among(rng, net.points(town.grid), len(roles))
     schools = []
     for (level, role), site in zip(roles, sites, strict=True):
@@ -869,9 +897,15 @@ def _town_schools(rng: np.random.Generator, net: _RoadNetwork, town: _Town) -> l
         enrollment = int(np.clip(rng.integers(low, high) * town.size, *TOWN_ENROLLMENT_RANGE))
         xy = _school_site(rng, np.array(net.xy[town.grid[site]]))
         schools.append(_School(level, "town", town.name, town.name, role, xy, enrollment))
-    count = min(len(town.villages), max(MIN_VILLAGE_SCHOOLS, int(rng.binomial(len(town.villages), VILLAGE_SCHOOL_SHARE))))
-    chosen = np.sort(rng.choice(len(town.villages), size=count, replace=False))
-    for village, level in zip((town.villages[i] for i in chosen), _draw_levels(rng, VILLAGE_LEVEL_SHARES, count), strict=True):
+    return schools
+
+
+def _village_schools(rng: np.random.Generator, net: _RoadNetwork, town: _Town) -> list[_School]:
+    drawn = int(rng.binomial(len(town.villages), VILLAGE_SCHOOL_SHARE))
+    count = min(len(town.villages), max(MIN_VILLAGE_SCHOOLS, drawn))
+    villages = [town.villages[i] for i in np.sort(rng.choice(len(town.villages), size=count, replace=False))]
+    schools = []
+    for village, level in zip(villages, _draw_levels(rng, VILLAGE_LEVEL_SHARES, count), strict=True):
         if level == "primary":
             enrollment = rng.lognormal(math.log(VILLAGE_PRIMARY_MEDIAN), VILLAGE_PRIMARY_SIGMA)
         else:
@@ -921,7 +955,9 @@ def _is_core_town(region: list[_School]) -> bool:
 
 def _core_candidates(rng: np.random.Generator, group: list[_School]) -> list[_School]:
     """Schools of a region's level group that may be cores, in the order they are made cores."""
-    fits = [s for s in group if s.role == "city" and CORE_ENROLLMENT_RANGE[0] <= s.enrollment <= CORE_ENROLLMENT_RANGE[1]]
+    fits = [
+        s for s in group if s.role == "city" and CORE_ENROLLMENT_RANGE[0] <= s.enrollment <= CORE_ENROLLMENT_RANGE[1]
+    ]
     return [fits[i] for i in rng.permutation(len(fits))] + [s for s in group if s.role in ("centre", "second_primary")]
 
 
@@ -950,7 +986,9 @@ def _name_schools(schools: list[_School]) -> None:
         elif school.role == "second_primary":
             school.name = town + ordinal(town, "小学", 2) + "小学"
         elif school.role == "centre":
-            school.name = town + {"primary": "中心小学", "junior": "初级中学", "nine_year": "九年一贯制学校"}[school.level]
+            school.name = (
+                town + {"primary": "中心小学", "junior": "初级中学", "nine_year": "九年一贯制学校"}[school.level]
+            )
         elif school.level == "junior":
             school.name = town + ordinal(town, "中学", JUNIOR_ORDINAL_START) + "中学"
         else:
@@ -959,9 +997,9 @@ def _name_schools(schools: list[_School]) -> None:
 
 def _floor(level: str, indicator: str) -> float:
     if level == "nine_year":
-        primary, junior = INDICATOR_FLOORS["primary"][indicator], INDICATOR_FLOORS["junior"][indicator]
+        primary, junior = FLOORS["primary"][indicator], FLOORS["junior"][indicator]
         return (1 - NINE_YEAR_JUNIOR_SHARE) * primary + NINE_YEAR_JUNIOR_SHARE * junior
-    return INDICATOR_FLOORS[level][indicator]
+    return FLOORS[level][indicator]
 
 
 def _staff_and_resources(rng: np.random.Generator, school: _School) -> None:
@@ -971,10 +1009,10 @@ def _staff_and_resources(rng: np.random.Generator, school: _School) -> None:
     school.classes = max(1, round(school.enrollment / np.clip(rng.normal(mean, sd), *CLASS_SIZE_RANGE)))
     ratio = rng.uniform(*STUDENT_TEACHER_RATIO[staff_level][school.area_type])
     school.teachers = max(school.classes, round(school.enrollment / ratio))
-    teachers_per100 = 100.0 * school.teachers / school.enrollment
+    teachers_per100 = PER_HUNDRED * school.teachers / school.enrollment
     for indicator in INDICATORS:
         median = INDICATOR_MEDIAN_OVER_FLOOR[indicator][school.area_type] * _floor(school.level, indicator)
-        if school.is_core and indicator in STAFF_INDICATORS:
+        if school.is_core and indicator in QUALITY_INDICATORS:
             median *= QUALITY_BONUS
         value = median * rng.lognormal(0.0, INDICATOR_SIGMA[school.area_type])
         if indicator in MAX_TEACHER_SHARE:
@@ -983,7 +1021,12 @@ def _staff_and_resources(rng: np.random.Generator, school: _School) -> None:
 
 
 def _make_schools(
-    rng: np.random.Generator, net: _RoadNetwork, city: _City, subdistricts: list[_Unit], towns: list[_Town], scale: float
+    rng: np.random.Generator,
+    net: _RoadNetwork,
+    city: _City,
+    subdistricts: list[_Unit],
+    towns: list[_Town],
+    scale: float,
 ) -> list[_School]:
     regions = [_city_schools(rng, net, city, subdistricts, scale)]
     regions += [_town_schools(rng, net, town) for town in towns]
@@ -1001,19 +1044,20 @@ def _make_schools(
 @contextmanager
 def _atomic_text(path: Path, encoding: str) -> Iterator[IO[str]]:
     """A text file that appears at ``path`` only once completely written."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding=encoding, newline="\n") as file:
-            yield file
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temporary, temporary.open("w", encoding=encoding, newline="\n") as file:
+        yield file
 
 
-def _lonlat(transformer: Transformer, origin: tuple[float, float], xy: np.ndarray) -> np.ndarray:
-    lon, lat = transformer.transform(xy[:, 0] + origin[0], xy[:, 1] + origin[1])
-    return np.column_stack([lon, lat])
+def _local_to_wgs84() -> Callable[[np.ndarray], np.ndarray]:
+    """Converter of local ``(x, y)`` metres around the county centre to WGS-84 ``(lon, lat)``."""
+    origin = Transformer.from_crs(GEOGRAPHIC_CRS, PROJECTED_CRS, always_xy=True).transform(CENTRE_LON, CENTRE_LAT)
+    inverse = Transformer.from_crs(PROJECTED_CRS, GEOGRAPHIC_CRS, always_xy=True)
+
+    def to_wgs84(xy: np.ndarray) -> np.ndarray:
+        lon, lat = inverse.transform(xy[:, 0] + origin[0], xy[:, 1] + origin[1])
+        return np.column_stack([lon, lat])
+
+    return to_wgs84
 
 
 def _fmt(value: float) -> str:
@@ -1025,15 +1069,22 @@ def _rings(area: Polygon | MultiPolygon) -> list[tuple[np.ndarray, str]]:
     polygons = area.geoms if isinstance(area, MultiPolygon) else [area]
     rings = []
     for polygon in polygons:
-        polygon = shapely.remove_repeated_points(polygon, tolerance=1.0)
+        polygon = shapely.remove_repeated_points(polygon, tolerance=RING_MIN_VERTEX_GAP_M)
         rings.append((np.asarray(polygon.exterior.coords)[:-1, :2], "outer"))
         rings += [(np.asarray(hole.coords)[:-1, :2], "inner") for hole in polygon.interiors]
     return rings
 
 
-def _write_osm(path: Path, net: _RoadNetwork, county: Polygon, units: list[_Unit], to_wgs84: Callable[[np.ndarray], np.ndarray]) -> None:
-    """Stream the road network and the administrative boundaries as OSM XML."""
-    boundaries = [(COUNTY_NAME, "6", _rings(county))] + [(u.name, "8", _rings(u.area)) for u in units]
+def _write_osm(
+    path: Path, net: _RoadNetwork, county: Polygon, units: list[_Unit], to_wgs84: Callable[[np.ndarray], np.ndarray]
+) -> None:
+    """Stream the road network and the administrative boundaries as OSM XML.
+
+    Node ids: the road nodes, then one node per boundary vertex; way ids: the roads, then one closed way
+    per boundary ring; relation ids: the county, then its 乡镇/街道. All ascending from 1.
+    """
+    boundaries = [(COUNTY_NAME, COUNTY_LEVEL, _rings(county))]
+    boundaries += [(unit.name, TOWNSHIP_LEVEL, _rings(unit.area)) for unit in units]
     ring_points = [ring for _, _, rings in boundaries for ring, _ in rings]
     lonlat = to_wgs84(np.vstack([np.array(net.xy), *ring_points]))
     (minlon, minlat), (maxlon, maxlat) = lonlat.min(axis=0), lonlat.max(axis=0)
@@ -1041,44 +1092,40 @@ def _write_osm(path: Path, net: _RoadNetwork, county: Polygon, units: list[_Unit
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
         out.write(f"<!-- {DEMO_NOTICE}: {COUNTY_NAME} does not exist -->\n")
         out.write(f'<osm version="0.6" generator={quoteattr(OSM_GENERATOR)}>\n')
-        out.write(f' <bounds minlat="{_fmt(minlat)}" minlon="{_fmt(minlon)}" maxlat="{_fmt(maxlat)}" maxlon="{_fmt(maxlon)}"/>\n')
+        bounds = f'minlat="{_fmt(minlat)}" minlon="{_fmt(minlon)}" maxlat="{_fmt(maxlat)}" maxlon="{_fmt(maxlon)}"'
+        out.write(f" <bounds {bounds}/>\n")
         out.writelines(
             f' <node id="{i}" version="1" lat="{_fmt(lat)}" lon="{_fmt(lon)}"/>\n'
             for i, (lon, lat) in enumerate(lonlat, start=1)
         )
-        way_id = 0
-        for nodes, tags in net.ways:
-            way_id += 1
-            _write_way(out, way_id, (n + 1 for n in nodes), tags)
-        next_node = len(net.xy) + 1
-        members: list[list[tuple[int, str]]] = []
-        for _, admin_level, rings in boundaries:
-            members.append([])
-            for ring, role in rings:
-                ids = list(range(next_node, next_node + len(ring)))
-                next_node += len(ring)
-                way_id += 1
-                boundary_tags = {"boundary": "administrative", "admin_level": admin_level}
-                _write_way(out, way_id, [*ids, ids[0]], boundary_tags | {"source": SOURCE_TAG, "note": NOTE_TAG})
-                members[-1].append((way_id, role))
-        for relation_id, ((name, admin_level, _), refs) in enumerate(zip(boundaries, members, strict=True), start=1):
-            out.write(f' <relation id="{relation_id}" version="1">\n')
-            out.writelines(f'  <member type="way" ref="{ref}" role="{role}"/>\n' for ref, role in refs)
-            tags = {
-                "type": "boundary",
-                "boundary": "administrative",
-                "admin_level": admin_level,
-                "name": name,
-                "name:zh": name,
-                "source": SOURCE_TAG,
-                "note": NOTE_TAG,
-            }
-            _write_tags(out, tags)
-            out.write(" </relation>\n")
+        for way_id, (nodes, tags) in enumerate(net.ways, start=1):
+            _write_way(out, way_id, [n + 1 for n in nodes], tags)
+        _write_boundaries(out, boundaries, first_node=len(net.xy) + 1, first_way=len(net.ways) + 1)
         out.write("</osm>\n")
 
 
-def _write_way(out: IO[str], way_id: int, node_ids: Iterator[int] | list[int], tags: dict[str, str]) -> None:
+def _write_boundaries(
+    out: IO[str], boundaries: list[tuple[str, int, list[tuple[np.ndarray, str]]]], first_node: int, first_way: int
+) -> None:
+    """A closed way per ring (its nodes already written from ``first_node`` on), then the relations."""
+    node_id, way_id = first_node, first_way
+    members: list[list[tuple[int, str]]] = []
+    for _, _, rings in boundaries:
+        members.append([])
+        for ring, role in rings:
+            ids = list(range(node_id, node_id + len(ring)))
+            _write_way(out, way_id, [*ids, ids[0]], PROVENANCE_TAGS)
+            members[-1].append((way_id, role))
+            node_id, way_id = node_id + len(ring), way_id + 1
+    for relation_id, ((name, level, _), refs) in enumerate(zip(boundaries, members, strict=True), start=1):
+        out.write(f' <relation id="{relation_id}" version="1">\n')
+        out.writelines(f'  <member type="way" ref="{ref}" role="{role}"/>\n' for ref, role in refs)
+        tags = {"type": "boundary", "boundary": "administrative", "admin_level": str(level), "name": name}
+        _write_tags(out, tags | {"name:zh": name, **PROVENANCE_TAGS})
+        out.write(" </relation>\n")
+
+
+def _write_way(out: IO[str], way_id: int, node_ids: list[int], tags: dict[str, str]) -> None:
     out.write(f' <way id="{way_id}" version="1">\n')
     out.writelines(f'  <nd ref="{ref}"/>\n' for ref in node_ids)
     _write_tags(out, tags)
@@ -1089,15 +1136,12 @@ def _write_tags(out: IO[str], tags: dict[str, str]) -> None:
     out.writelines(f"  <tag k={quoteattr(k)} v={quoteattr(v)}/>\n" for k, v in tags.items())
 
 
-def _csv_field(text: str) -> str:
-    return f'"{text}"' if any(c in text for c in ',"\n') else text
-
-
 def _write_schools(path: Path, schools: list[_School], to_wgs84: Callable[[np.ndarray], np.ndarray]) -> None:
     """The school table with the Chinese headers of :data:`gis.schema.TABLE_HEADERS_ZH`, UTF-8 with BOM."""
     lonlat = to_wgs84(np.array([s.xy for s in schools]))
     with _atomic_text(path, "utf-8-sig") as out:
-        out.write(",".join(TABLE_HEADERS_ZH.values()) + "\n")
+        table = csv.writer(out, lineterminator="\n")
+        table.writerow(TABLE_HEADERS_ZH.values())
         for number, (school, (lon, lat)) in enumerate(zip(schools, lonlat, strict=True), start=1):
             row = {
                 "school_id": f"{SCHOOL_ID_PREFIX}{number:0{SCHOOL_ID_DIGITS}d}",
@@ -1114,7 +1158,7 @@ def _write_schools(path: Path, schools: list[_School], to_wgs84: Callable[[np.nd
                 "category": CATEGORY_LABELS_ZH[school.category],
             }
             row |= {k: f"{v:.{INDICATOR_DECIMALS[k]}f}" for k, v in school.indicators.items()}
-            out.write(",".join(_csv_field(row[column]) for column in TABLE_HEADERS_ZH) + "\n")
+            table.writerow(row[column] for column in TABLE_HEADERS_ZH)
 
 
 # --- public API -----------------------------------------------------------------------------------------
@@ -1158,13 +1202,7 @@ def generate_demo(out_dir: Path, *, seed: int = DEMO_SEED, scale: float = 1.0) -
     _link_neighbour_villages(net, rng, towns)
     schools = _make_schools(rng, net, city, subdistricts, towns, scale)
 
-    transformer = Transformer.from_crs(GEOGRAPHIC_CRS, PROJECTED_CRS, always_xy=True)
-    origin = transformer.transform(CENTRE_LON, CENTRE_LAT)
-    inverse = Transformer.from_crs(PROJECTED_CRS, GEOGRAPHIC_CRS, always_xy=True)
-
-    def to_wgs84(xy: np.ndarray) -> np.ndarray:
-        return _lonlat(inverse, origin, xy)
-
+    to_wgs84 = _local_to_wgs84()
     files = DemoFiles(osm=out_dir / OSM_FILENAME, schools=out_dir / SCHOOLS_FILENAME)
     units = subdistricts + [_Unit(t.name, t.cell) for t in towns]
     _write_osm(files.osm, net, county, units, to_wgs84)
@@ -1173,7 +1211,10 @@ def generate_demo(out_dir: Path, *, seed: int = DEMO_SEED, scale: float = 1.0) -
 
 
 def _stamp(seed: int, scale: float) -> str:
-    return json.dumps({"generator_version": GENERATOR_VERSION, "seed": seed, "scale": scale}, sort_keys=True)
+    """What made the files: the generator (its version and a hash of its source), seed and scale."""
+    source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:STAMP_HASH_CHARS]
+    record = {"generator_version": GENERATOR_VERSION, "source_sha256": source, "seed": seed, "scale": scale}
+    return json.dumps(record, sort_keys=True)
 
 
 def ensure_demo(out_dir: Path | None = None) -> DemoFiles:
@@ -1196,6 +1237,5 @@ def ensure_demo(out_dir: Path | None = None) -> DemoFiles:
     current = stamp_path.read_text(encoding="utf-8") if stamp_path.exists() else ""
     if current != expected or not (files.osm.exists() and files.schools.exists()):
         generate_demo(out_dir, seed=DEMO_SEED, scale=1.0)
-        with _atomic_text(stamp_path, "utf-8") as out:
-            out.write(expected)
+        write_text_atomic(stamp_path, expected)
     return files

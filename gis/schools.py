@@ -53,7 +53,11 @@ FALSE_VALUES = frozenset({"否", "0", "false", "no", "n", "f", ""})
 #: Students per class assumed when enrollment is missing but the class count is given.
 STUDENTS_PER_CLASS_ESTIMATE = 40
 ENCODINGS = ("utf-8-sig", "gb18030")
+#: Spatial files read through pyogrio; the school points give 经度/纬度.
+GEO_SUFFIXES = (".geojson", ".json", ".gpkg")
+TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", *GEO_SUFFIXES)
 FIRST_DATA_ROW = 2  # spreadsheet row number of the first data row (row 1 is the header)
+WGS84 = "EPSG:4326"
 
 
 class BadRowsWarning(UserWarning):
@@ -75,12 +79,13 @@ class BadRow:
 def read_school_table(
     path: str | Path, *, columns: Mapping[str, str] | None = None, coords: str = "wgs84", strict: bool = False
 ) -> gpd.GeoDataFrame:
-    """Read a school table (CSV in UTF-8/UTF-8 BOM/GBK, XLSX) into the canonical table.
+    """Read a school table (CSV in UTF-8/UTF-8 BOM/GBK, XLSX, GeoJSON, GeoPackage) into the canonical table.
 
     Parameters
     ----------
     path : str or Path
-        The table. Headers may be Chinese or English (see :data:`HEADER_ALIASES`).
+        The table. Headers may be Chinese or English (see :data:`HEADER_ALIASES`). In a GeoJSON
+        or GeoPackage file (first layer) the geometry gives the coordinates, reprojected to WGS-84.
     columns : mapping, optional
         Explicit ``{canonical column: header in the file}`` for headers the aliases miss.
     coords : str
@@ -131,8 +136,10 @@ def _read_raw_table(path: Path) -> pd.DataFrame:
             return pd.read_excel(path, dtype=str)
         except Exception as exc:  # openpyxl raises many types for a damaged workbook
             raise InputError(f"{path}: cannot read this spreadsheet ({exc}); save it again as .xlsx or .csv") from None
-    if suffix not in (".csv", ".txt"):
-        raise InputError(f"{path}: unsupported table type '{suffix}'; use .csv or .xlsx")
+    if suffix in GEO_SUFFIXES:
+        return _read_geo_table(path)
+    if suffix not in TABLE_SUFFIXES:
+        raise InputError(f"{path}: unsupported table type '{suffix}'; use .csv, .xlsx, .geojson or .gpkg")
     for encoding in ENCODINGS:
         try:
             table = pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False, skipinitialspace=True)
@@ -144,6 +151,38 @@ def _read_raw_table(path: Path) -> pd.DataFrame:
             raise InputError(f"{path}: the school table has a header but no rows; add one row per school")
         return table
     raise InputError(f"{path}: the text encoding is neither UTF-8 nor GBK; save the table as UTF-8 CSV")
+
+
+def _read_geo_table(path: Path) -> pd.DataFrame:
+    """A GeoJSON/GeoPackage layer as text columns, ``lon``/``lat`` (EPSG:4326) from its geometry.
+
+    A point gives its coordinates, a polygon a point inside it. Attribute columns go through the
+    same header aliases and row checks as a CSV; without any geometry, the 经度/纬度 attributes are used.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's notes on a damaged file; the error says it
+            frame = gpd.read_file(path)
+    except Exception as exc:  # pyogrio/GDAL raise several types for a damaged file
+        reason = str(exc).split(";")[0].strip()
+        raise InputError(f"{path}: cannot read this file as GeoJSON or GeoPackage ({reason}); export it again from the GIS software") from None
+    if frame.empty:
+        raise InputError(f"{path}: the file has no features; add one point feature per school")
+    geometry = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else None
+    table = pd.DataFrame(frame.drop(columns=geometry.name) if geometry is not None else frame)
+    table = table.astype(object).where(table.notna(), "").astype(str)
+    if geometry is None or geometry.isna().all():
+        return table
+    coordinate_keys = {_header_key(alias) for alias in (*HEADER_ALIASES["lon"], *HEADER_ALIASES["lat"])}
+    table = table[[c for c in table.columns if _header_key(c) not in coordinate_keys]]
+    points = geometry.representative_point()
+    points = points.set_crs(WGS84) if points.crs is None else points.to_crs(WGS84)
+    return table.assign(lon=_coordinate_text(points.x), lat=_coordinate_text(points.y))
+
+
+def _coordinate_text(values: pd.Series) -> list[str]:
+    """Coordinates as exact decimal text, "" where a feature has no geometry (a bad row later)."""
+    return ["" if np.isnan(v) else repr(float(v)) for v in values]
 
 
 def _header_key(header: str) -> str:

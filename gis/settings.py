@@ -5,7 +5,14 @@ Like ``osmnx.settings``: module-level values that callers may override, never li
 
 from __future__ import annotations
 
-__all__ = ["DRIVE_HIGHWAYS", "HIGHWAY_SPEEDS_KPH", "FALLBACK_SPEED_KPH", "MAX_SNAP_M"]
+__all__ = [
+    "DRIVE_HIGHWAYS",
+    "HIGHWAY_SPEEDS_KPH",
+    "FALLBACK_SPEED_KPH",
+    "MAX_SNAP_M",
+    "WALK_HIGHWAYS",
+    "WALK_SPEED_KPH",
+]
 
 #: ``highway=*`` values kept for the driving network (motor roads; paths, tracks and footways excluded).
 DRIVE_HIGHWAYS = frozenset(
@@ -43,3 +50,13 @@ FALLBACK_SPEED_KPH = 30.0
 
 #: A school farther than this from the nearest road node is flagged as off the network.
 MAX_SNAP_M = 1000.0
+
+#: ``highway=*`` values kept for the walking network: the motor roads pupils may walk along (not
+#: motorways) plus service roads, footways, paths, steps and tracks, like osmnx's ``walk`` filter.
+WALK_HIGHWAYS = (DRIVE_HIGHWAYS - {"motorway", "motorway_link"}) | frozenset(
+    {"service", "pedestrian", "footway", "path", "steps", "track", "bridleway", "corridor"}
+)
+
+#: Walking speed (km/h) on every edge of the walking network, one-way streets walked both ways.
+#: 4.5 km/h is a pupil's steady pace (and the figure osmnx's examples use for walking).
+WALK_SPEED_KPH = 4.5

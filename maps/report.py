@@ -27,6 +27,7 @@ def render_report(
     districts: pd.DataFrame,
     schools: pd.DataFrame,
     cv_table: pd.DataFrame,
+    between_cv: pd.DataFrame,
     cv_limits: dict[str, float],
     notice: str | None = None,
 ) -> str:
@@ -34,9 +35,10 @@ def render_report(
 
     ``plan`` is the plan's summary (what plan.json holds); ``districts`` comes from
     :func:`partition.metrics.district_summary` joined with the names, ``cv_table`` from
-    :func:`partition.metrics.indicator_cv_table`.
+    :func:`partition.metrics.indicator_cv_table` and ``between_cv`` from
+    :func:`partition.metrics.between_district_cv`.
     """
-    cv_rows, cv_levels = _cv_rows(cv_table)
+    cv_rows, cv_levels = _cv_rows(cv_table, between_cv)
     return _TEMPLATES.get_template("report.html.j2").render(
         title=title,
         notice=notice,
@@ -51,10 +53,13 @@ def render_report(
     )
 
 
-def _cv_rows(cv_table: pd.DataFrame) -> tuple[list[dict], list[str]]:
+def _cv_rows(cv_table: pd.DataFrame, between_cv: pd.DataFrame) -> tuple[list[dict], list[str]]:
+    """One row per indicator: the county CV and the between-学区 CV of each level."""
     if cv_table.empty:
         return [], []
     wide = cv_table.pivot(index="indicator", columns="level", values="cv")
+    between = between_cv.pivot(index="indicator", columns="level", values="cv").add_prefix("between_")
+    wide = wide.join(between)
     rows = [{"label": INDICATOR_LABELS_ZH[i], **wide.loc[i].to_dict()} for i in INDICATOR_LABELS_ZH if i in wide.index]
     return rows, [level for level in ("primary", "junior") if level in wide.columns]
 

@@ -1,13 +1,16 @@
 """A fast heuristic plan under the basic rules: travel limit, members per core, enrollment balance.
 
 Start from the rounded LP relaxation (each member to the core holding most of it), then local
-search over two moves, *shift* (a member changes core) and *swap* (two members of different
-cores trade cores), first repairing the rules a rounded start breaks, then lowering
-student-minutes while keeping every rule. Deterministic for a seed (the seed orders the sweeps).
+search with three moves: *shift* (a member changes core), *swap* (two members of different cores
+trade cores) and *pair* (the members of two neighbouring cores are split between them optimally,
+by enumerating every split). A repair phase lowers student-minutes plus a growing penalty on the
+rules the rounded start breaks; an improvement phase then lowers student-minutes while keeping
+every rule. Deterministic for a seed (the seed orders the sweeps); the work is bounded by sweep
+counts, never by the clock.
 
-It serves :func:`partition.solve.solve` as a warm start and as a fallback plan; it proves nothing
-about optimality. On the benchmark counties (``bench/partition.py``) it lands within a few per
-cent of the proven bound in about a second.
+:func:`partition.solve.solve` uses it as a warm start and falls back on it when the exact search
+finds nothing better; it proves nothing about optimality. Other rules (mix, township, locks, ...)
+are not kept: the caller checks the plan against the full model.
 """
 
 from __future__ import annotations
@@ -18,18 +21,29 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix, vstack
 
+from .model import enrollment_band
 from .plan import UNASSIGNED
 from .problem import Problem
 
-__all__ = ["Heuristic", "heuristic_plan", "basic_rules_only", "rule_windows"]
+__all__ = ["Heuristic", "Relaxation", "heuristic_plan", "lp_relaxation", "rule_windows"]
 
-#: Local-search sweeps over all members, at most, in each phase.
-MAX_SWEEPS = 50
-#: A move must gain more than this (student-minutes, or violation units) to count.
-MIN_GAIN = 1e-9
-#: Violation of a school missing from, or extra to, a core's member count, in units of the mean
-#: 学区 enrollment: one school out of range weighs like a 学区 off its band by the mean.
+#: Sweeps over all members (shift and swap) and all cores (pair moves), at most, per call.
+MAX_SWEEPS = 30
+#: Repair: the penalty per unit of violation starts at the median pair's minutes and grows by
+#: this factor each round, for at most so many rounds.
+PENALTY_GROWTH = 3.0
+MAX_PENALTY_ROUNDS = 12
+#: One school missing from, or extra to, a core's member count weighs like this many mean
+#: 学区 enrollments of imbalance.
 COUNT_VIOLATION_WEIGHT = 1.0
+#: Pair moves join each core with this many of the nearest cores that share a candidate member.
+PAIR_NEIGHBOURS = 8
+#: Pair moves enumerate all 2^n splits of the two cores' members, for n up to this.
+MAX_PAIR_MEMBERS = 14
+#: A move must gain more than this (student-minutes plus penalty) to count.
+MIN_GAIN = 1e-6
+#: Stand-in for "no bound" in the LP's rows.
+NO_BOUND = 1e30
 
 
 @dataclass(frozen=True)
@@ -39,7 +53,8 @@ class Heuristic:
     Attributes
     ----------
     core_of : numpy.ndarray
-        For every school the position of its core (a core points to itself).
+        For every school the position of its core (a core points to itself, a school left out
+        under ``allow_unassigned`` holds :data:`~partition.plan.UNASSIGNED`).
     objective : float
         Student-minutes of the plan.
     """
@@ -48,201 +63,289 @@ class Heuristic:
     objective: float
 
 
-def basic_rules_only(problem: Problem) -> bool:
-    """Whether the problem's rules are at most the travel limit, member count and balance band.
+@dataclass(frozen=True)
+class Relaxation:
+    """The LP relaxation of the basic rules.
 
-    The heuristic keeps exactly these rules, so its plan is a valid plan only when no other rule is on.
+    Attributes
+    ----------
+    share : numpy.ndarray
+        Value of each feasible pair (in :meth:`Problem.feasible_pairs` order), between 0 and 1.
+    value : float
+        Its student-minutes: a lower bound on any plan's.
+    member_duals : numpy.ndarray
+        Dual value of each member's "joins one core" row (0 for a member that reaches no core).
     """
-    rules = problem.rules
-    extras = (
-        getattr(rules, "allow_unassigned", False),
-        getattr(rules, "min_rural", None) is not None,
-        getattr(rules, "indicator_band", None) is not None,
-        getattr(rules, "keep_township", False),
-        getattr(rules, "contiguity", False),
-        bool(getattr(rules, "locks", ())),
-        getattr(rules, "objective", "sum") != "sum",
-    )
-    return not any(extras)
+
+    share: np.ndarray
+    value: float
+    member_duals: np.ndarray
 
 
 def rule_windows(problem: Problem) -> tuple[tuple[float, float], tuple[float, float]]:
     """``((min, max) members, (low, high) enrollment)`` per 学区; an unset rule gives an open window."""
     rules = problem.rules
     count = (0.0, np.inf) if rules.members is None else (float(rules.members[0]), float(rules.members[1]))
-    if rules.balance is None:
-        return count, (-np.inf, np.inf)
-    mean = problem.enrollment.sum() / len(problem.cores)
-    return count, ((1 - rules.balance) * mean, (1 + rules.balance) * mean)
+    return count, ((-np.inf, np.inf) if rules.balance is None else enrollment_band(problem))
 
 
-def heuristic_plan(problem: Problem, *, seed: int = 0) -> Heuristic | None:
+def lp_relaxation(problem: Problem) -> Relaxation | None:
+    """The LP relaxation of the travel limit, member count and balance rules; None if it has no solution."""
+    member, core, minutes = problem.feasible_pairs()
+    n_pairs, n_members, n_cores = len(member), len(problem.members), len(problem.cores)
+    if n_pairs == 0:
+        return None
+    students = problem.enrollment[problem.members].astype(float)
+    cost = students[member] * minutes
+    pairs = np.arange(n_pairs)
+    reached = np.unique(member)
+    assign = csr_matrix((np.ones(n_pairs), (np.searchsorted(reached, member), pairs)), shape=(len(reached), n_pairs))
+    count = csr_matrix((np.ones(n_pairs), (core, pairs)), shape=(n_cores, n_pairs))
+    load = csr_matrix((students[member], (core, pairs)), shape=(n_cores, n_pairs))
+    (low_count, high_count), (low_load, high_load) = rule_windows(problem)
+    core_students = problem.enrollment[problem.cores].astype(float)
+    rows, bounds = [], []
+    for matrix, low, high in ((count, low_count, high_count), (load, low_load - core_students, high_load - core_students)):
+        low, high = np.broadcast_to(low, (n_cores,)), np.broadcast_to(high, (n_cores,))
+        if np.isfinite(high).any():
+            rows.append(matrix)
+            bounds.append(np.where(np.isfinite(high), high, NO_BOUND))
+        if np.isfinite(low).any():
+            rows.append(-matrix)
+            bounds.append(np.where(np.isfinite(low), -low, NO_BOUND))
+    result = linprog(
+        cost, A_ub=vstack(rows) if rows else None, b_ub=np.concatenate(bounds) if bounds else None,
+        A_eq=assign, b_eq=np.ones(len(reached)), bounds=(0, 1), method="highs",
+    )
+    if result.status != 0:
+        return None
+    duals = np.zeros(n_members)
+    duals[reached] = result.eqlin.marginals
+    return Relaxation(share=result.x, value=float(result.fun), member_duals=duals)
+
+
+def heuristic_plan(problem: Problem, *, seed: int = 0, relaxation: Relaxation | None = None) -> Heuristic | None:
     """A plan that keeps the basic rules, found by LP rounding and local search; None if none is found.
 
     Parameters
     ----------
     problem : Problem
-        Only its travel limit, member count and balance rules are read (see :func:`basic_rules_only`).
+        Only its travel limit, member count, balance and ``allow_unassigned`` rules are read.
     seed : int
         Orders the local-search sweeps; the same seed gives the same plan.
+    relaxation : Relaxation, optional
+        The problem's :func:`lp_relaxation`, when the caller has it already.
     """
     if len(problem.cores) == 0:
         return None
-    search = _LocalSearch(problem, np.random.default_rng(seed))
-    if not search.has_options():
+    search = _Search(problem, np.random.default_rng(seed))
+    if search.stranded and not problem.rules.allow_unassigned:
         return None
-    search.start(_rounded_lp(search))
-    search.run(repair=True)
+    relaxation = relaxation if relaxation is not None else lp_relaxation(problem)
+    search.start(_rounded(search, relaxation))
+    penalty = search.typical_minutes
+    for _ in range(MAX_PENALTY_ROUNDS):
+        if search.violation() <= 0:
+            break
+        search.descend(penalty)
+        penalty *= PENALTY_GROWTH
     if search.violation() > 0:
         return None
-    search.run(repair=False)
+    search.descend(np.inf)
     core_of = np.full(len(problem.school_ids), UNASSIGNED, dtype=np.int64)
     core_of[problem.cores] = problem.cores
-    core_of[problem.members] = problem.cores[search.core]
-    return Heuristic(core_of=core_of, objective=float(search.cost_of_plan()))
+    core_of[problem.members[search.active]] = problem.cores[search.core]
+    return Heuristic(core_of=core_of, objective=search.total_cost())
 
 
-def _rounded_lp(search: "_LocalSearch") -> np.ndarray:
-    """Each member's core (column) holding the largest share of it in the LP relaxation.
-
-    When the relaxation has no solution the nearest core is the start and repair does the rest.
-    """
+def _rounded(search: "_Search", relaxation: Relaxation | None) -> np.ndarray:
+    """Each active member's core holding the largest share of it in the relaxation (nearest first without one)."""
     member, core, cost = search.pair_member, search.pair_core, search.pair_cost
-    n_pairs, n_members, n_cores = len(member), search.n_members, search.n_cores
-    pairs = np.arange(n_pairs)
-    assign = csr_matrix((np.ones(n_pairs), (member, pairs)), shape=(n_members, n_pairs))
-    count = csr_matrix((np.ones(n_pairs), (core, pairs)), shape=(n_cores, n_pairs))
-    load = csr_matrix((search.students[member], (core, pairs)), shape=(n_cores, n_pairs))
-    (low_count, high_count), (low_load, high_load) = search.count_window, search.load_window
-    rows, bounds = [], []
-    for matrix, low, high in ((count, low_count, high_count), (load, low_load - search.core_students, high_load - search.core_students)):
-        high = np.broadcast_to(high, (n_cores,))
-        low = np.broadcast_to(low, (n_cores,))
-        if np.isfinite(high).any():
-            rows.append(matrix)
-            bounds.append(np.where(np.isfinite(high), high, 1e30))
-        if np.isfinite(low).any():
-            rows.append(-matrix)
-            bounds.append(np.where(np.isfinite(low), -low, 1e30))
-    result = linprog(
-        cost, A_ub=vstack(rows) if rows else None, b_ub=np.concatenate(bounds) if bounds else None,
-        A_eq=assign, b_eq=np.ones(n_members), bounds=(0, 1), method="highs",
-    )
-    share = result.x if result.status == 0 else -cost  # no LP solution: nearest core first
+    share = relaxation.share if relaxation is not None else np.zeros(len(member))
     order = np.lexsort((cost, -share, member))  # by member, largest share, then cheapest
-    first = np.ones(n_pairs, bool)
+    first = np.ones(len(order), bool)
     first[1:] = member[order][1:] != member[order][:-1]
     return core[order][first]
 
 
-class _LocalSearch:
-    """Shift and swap moves over the feasible (member, core) pairs, with incremental bookkeeping."""
+class _Search:
+    """Local search over the feasible (member, core) pairs, with incremental bookkeeping.
+
+    Members are renumbered over the *active* ones, those with at least one core within the limit.
+    """
 
     def __init__(self, problem: Problem, rng: np.random.Generator):
         member, core, minutes = problem.feasible_pairs()
         self.rng = rng
-        self.n_members, self.n_cores = len(problem.members), len(problem.cores)
-        self.students = problem.enrollment[problem.members].astype(float)
+        self.active = np.unique(member)
+        self.stranded = len(self.active) < len(problem.members)
+        self.n_members, self.n_cores = len(self.active), len(problem.cores)
+        self.students = problem.enrollment[problem.members[self.active]].astype(float)
         self.core_students = problem.enrollment[problem.cores].astype(float)
-        self.pair_member, self.pair_core = member, core
-        self.pair_cost = self.students[member] * minutes
-        self.count_window, self.load_window = rule_windows(problem)
-        mean = problem.enrollment.sum() / max(len(problem.cores), 1)
-        self.count_weight = COUNT_VIOLATION_WEIGHT * mean
-        self.cost = {(int(i), int(c)): float(a) for i, c, a in zip(member, core, self.pair_cost)}
-        self.options = [[] for _ in range(self.n_members)]
-        for i, c in zip(member.tolist(), core.tolist()):
+        self.pair_member, self.pair_core = np.searchsorted(self.active, member), core
+        self.pair_cost = self.students[self.pair_member] * minutes
+        self.typical_minutes = float(np.median(minutes)) if len(minutes) else 1.0
+        (self.count_low, self.count_high), (self.load_low, self.load_high) = rule_windows(problem)
+        self.count_weight = COUNT_VIOLATION_WEIGHT * problem.enrollment.sum() / self.n_cores
+        self.cost = {(int(i), int(c)): float(a) for i, c, a in zip(self.pair_member, core, self.pair_cost)}
+        self.options: list[list[int]] = [[] for _ in range(self.n_members)]
+        for i, c in zip(self.pair_member.tolist(), core.tolist()):
             self.options[i].append(c)
+        self.neighbours = _neighbour_cores(problem, self.pair_member, core, self.n_members)
+        self.splits: dict[int, np.ndarray] = {}
 
-    def has_options(self) -> bool:
-        return all(self.options)
+    # -- state ------------------------------------------------------------------------------------
 
     def start(self, core: np.ndarray) -> None:
         self.core = np.asarray(core, dtype=np.int64).copy()
         self.count = np.bincount(self.core, minlength=self.n_cores).astype(float)
         self.load = self.core_students + np.bincount(self.core, weights=self.students, minlength=self.n_cores)
-        self.holds = [set() for _ in range(self.n_cores)]
+        self.count_list, self.load_list = self.count.tolist(), self.load.tolist()  # fast scalar copies
+        self.student_list = self.students.tolist()
+        self.holds: list[set[int]] = [set() for _ in range(self.n_cores)]
         for i, c in enumerate(self.core.tolist()):
             self.holds[c].add(i)
 
-    def cost_of_plan(self) -> float:
-        return sum(self.cost[(i, c)] for i, c in enumerate(self.core.tolist()))
+    def total_cost(self) -> float:
+        return float(sum(self.cost[(i, c)] for i, c in enumerate(self.core.tolist())))
 
-    def _core_violation(self, count: float, load: float) -> float:
-        (low_count, high_count), (low_load, high_load) = self.count_window, self.load_window
-        over_count = max(0.0, low_count - count, count - high_count)
-        over_load = max(0.0, low_load - load, load - high_load)
+    def _violations(self, count, load):
+        """Violation of the member count and balance rules of cores with these counts and loads."""
+        over_count = np.maximum(0.0, np.maximum(self.count_low - count, count - self.count_high))
+        over_load = np.maximum(0.0, np.maximum(self.load_low - load, load - self.load_high))
         return over_count * self.count_weight + over_load
 
     def violation(self) -> float:
-        return sum(self._core_violation(n, w) for n, w in zip(self.count, self.load))
+        return float(self._violations(self.count, self.load).sum())
 
-    def _delta_violation(self, c: int, d: int, change_c: tuple[float, float], change_d: tuple[float, float]) -> float:
-        """Change in violation when core c gains ``change_c`` (count, students) and d gains ``change_d``."""
-        before = self._core_violation(self.count[c], self.load[c]) + self._core_violation(self.count[d], self.load[d])
-        after = self._core_violation(self.count[c] + change_c[0], self.load[c] + change_c[1]) + self._core_violation(
-            self.count[d] + change_d[0], self.load[d] + change_d[1]
-        )
-        return after - before
-
-    def _gain(self, violation_change: float, cost_change: float, repair: bool) -> float | None:
-        """The move's gain, or None when it is not allowed: repair lowers violation first, then
-        student-minutes; improvement never adds violation."""
-        if repair:
-            if violation_change < -MIN_GAIN:
-                return -violation_change * 1e9 - cost_change
-            if violation_change > MIN_GAIN or cost_change > -MIN_GAIN:
-                return None
-            return -cost_change
-        if violation_change > MIN_GAIN or cost_change > -MIN_GAIN:
-            return None
-        return -cost_change
+    def _core_violation(self, c: int, d_count: float = 0.0, d_load: float = 0.0) -> float:
+        """Violation of core c after it gains ``d_count`` members and ``d_load`` students (scalar arithmetic)."""
+        count, load = self.count_list[c] + d_count, self.load_list[c] + d_load
+        over_count = max(0.0, self.count_low - count, count - self.count_high)
+        over_load = max(0.0, self.load_low - load, load - self.load_high)
+        return over_count * self.count_weight + over_load
 
     def _move(self, i: int, d: int) -> None:
         c = int(self.core[i])
         self.core[i] = d
         self.holds[c].discard(i)
         self.holds[d].add(i)
+        e = self.student_list[i]
         self.count[c] -= 1
         self.count[d] += 1
-        self.load[c] -= self.students[i]
-        self.load[d] += self.students[i]
+        self.load[c] -= e
+        self.load[d] += e
+        self.count_list[c] -= 1
+        self.count_list[d] += 1
+        self.load_list[c] -= e
+        self.load_list[d] += e
 
-    def _best_move(self, i: int, repair: bool):
-        """The best shift or swap of member i: (gain, j or None, d)."""
+    # -- moves -------------------------------------------------------------------------------------
+
+    def _gain(self, violation_change: float, cost_change: float, penalty: float) -> float:
+        """Gain of a move in penalised cost; with an infinite penalty a move may not add violation."""
+        if penalty == np.inf:
+            return -np.inf if violation_change > MIN_GAIN else -cost_change
+        return -(cost_change + penalty * violation_change)
+
+    def _best_member_move(self, i: int, penalty: float) -> tuple[int | None, int | None]:
+        """Member i's best shift or swap: (new core d or None, swap partner j or None)."""
         c = int(self.core[i])
-        e_i, cost_i = self.students[i], self.cost[(i, c)]
-        best = (0.0, None, None)
+        e_i, cost_i = self.student_list[i], self.cost[(i, c)]
+        best, best_gain = (None, None), MIN_GAIN
+        before_c = self._core_violation(c)
+        after_c = self._core_violation(c, -1, -e_i)
         for d in self.options[i]:
             if d == c:
                 continue
+            before = before_c + self._core_violation(d)
             shift_cost = self.cost[(i, d)] - cost_i
-            gain = self._gain(self._delta_violation(c, d, (-1, -e_i), (1, e_i)), shift_cost, repair)
-            if gain is not None and gain > best[0]:
-                best = (gain, None, d)
+            gain = self._gain(after_c + self._core_violation(d, 1, e_i) - before, shift_cost, penalty)
+            if gain > best_gain:
+                best, best_gain = (d, None), gain
             for j in self.holds[d]:
                 back = self.cost.get((j, c))
                 if back is None:
                     continue
-                e_j = self.students[j]
-                swap_cost = shift_cost + back - self.cost[(j, d)]
-                gain = self._gain(self._delta_violation(c, d, (0, e_j - e_i), (0, e_i - e_j)), swap_cost, repair)
-                if gain is not None and gain > best[0]:
-                    best = (gain, j, d)
+                e_j = self.student_list[j]
+                after = self._core_violation(c, 0, e_j - e_i) + self._core_violation(d, 0, e_i - e_j)
+                gain = self._gain(after - before, shift_cost + back - self.cost[(j, d)], penalty)
+                if gain > best_gain:
+                    best, best_gain = (d, j), gain
         return best
 
-    def run(self, *, repair: bool) -> None:
-        """Sweep the members (in a seeded order), applying each one's best move, until none helps."""
+    def _member_sweep(self, penalty: float) -> bool:
+        moved = False
+        for i in self.rng.permutation(self.n_members).tolist():
+            d, j = self._best_member_move(i, penalty)
+            if d is None:
+                continue
+            c = int(self.core[i])
+            self._move(i, d)
+            if j is not None:
+                self._move(j, c)
+            moved = True
+        return moved
+
+    def _split_table(self, n: int) -> np.ndarray:
+        if n not in self.splits:
+            self.splits[n] = ((np.arange(2**n)[:, None] >> np.arange(n)) & 1).astype(bool)
+        return self.splits[n]
+
+    def _best_split(self, c: int, d: int, penalty: float) -> bool:
+        """Split the members of cores c and d between them optimally; True if that helped."""
+        group = sorted(self.holds[c] | self.holds[d])
+        n = len(group)
+        if n == 0 or n > MAX_PAIR_MEMBERS:
+            return False
+        to_d = self._split_table(n)
+        cost_c = np.array([self.cost.get((i, c), np.inf) for i in group])
+        cost_d = np.array([self.cost.get((i, d), np.inf) for i in group])
+        weight = self.students[group]
+        count_d = to_d.sum(axis=1)
+        load_d = to_d @ weight
+        cost = np.where(to_d, cost_d, cost_c).sum(axis=1)
+        violation = self._violations(n - count_d, self.core_students[c] + weight.sum() - load_d) + self._violations(
+            count_d, self.core_students[d] + load_d
+        )
+        now = int(sum(1 << k for k, i in enumerate(group) if self.core[i] == d))
+        if penalty == np.inf:
+            value = np.where(violation <= violation[now] + MIN_GAIN, cost, np.inf)
+        else:
+            value = cost + penalty * violation
+        best = int(np.argmin(value))
+        if not value[best] < value[now] - MIN_GAIN:
+            return False
+        for k, i in enumerate(group):
+            target = d if to_d[best, k] else c
+            if self.core[i] != target:
+                self._move(i, target)
+        return True
+
+    def _pair_sweep(self, penalty: float) -> bool:
+        moved = False
+        for c in self.rng.permutation(self.n_cores).tolist():
+            for d in self.neighbours[c]:
+                moved |= self._best_split(c, int(d), penalty)
+        return moved
+
+    def descend(self, penalty: float) -> None:
+        """Apply improving pair, shift and swap moves until none helps (or :data:`MAX_SWEEPS`)."""
         for _ in range(MAX_SWEEPS):
-            moved = False
-            for i in self.rng.permutation(self.n_members).tolist():
-                gain, j, d = self._best_move(i, repair)
-                if d is None:
-                    continue
-                c = int(self.core[i])
-                self._move(i, d)
-                if j is not None:
-                    self._move(j, c)
-                moved = True
-            if not moved or (repair and self.violation() <= 0):
+            moved = self._pair_sweep(penalty)
+            moved |= self._member_sweep(penalty)
+            if not moved:
                 return
+
+
+def _neighbour_cores(problem: Problem, member: np.ndarray, core: np.ndarray, n_members: int) -> list[np.ndarray]:
+    """For each core, the :data:`PAIR_NEIGHBOURS` nearest cores sharing a candidate member with it."""
+    n_cores = len(problem.cores)
+    reach = csr_matrix((np.ones(len(member)), (member, core)), shape=(n_members, n_cores))
+    shared = (reach.T @ reach).toarray() > 0
+    np.fill_diagonal(shared, False)
+    cores = problem.cores
+    seconds = np.maximum(problem.seconds[np.ix_(cores, cores)], problem.seconds[np.ix_(cores, cores)].T)
+    seconds = np.where(shared, seconds, np.inf)
+    nearest = np.argsort(seconds, axis=1, kind="stable")[:, :PAIR_NEIGHBOURS]
+    return [row[np.isfinite(seconds[c, row])] for c, row in enumerate(nearest)]

@@ -11,9 +11,11 @@ import pandas as pd
 
 from gis.schema import INDICATORS
 
-from .standards import CV_LIMITS
+from .standards import ACTIVITY_FUND_YUAN, CV_LIMITS, TEACHER_EXCHANGE_SHARE
 
-__all__ = ["weighted_cv", "district_summary", "indicator_cv_table", "LEVEL_GROUPS"]
+__all__ = [
+    "weighted_cv", "district_summary", "indicator_cv_table", "between_district_cv", "district_costs", "LEVEL_GROUPS",
+]
 
 #: Which school levels count toward each evaluated level; a nine-year school counts in both.
 LEVEL_GROUPS = {"primary": ("primary", "nine_year"), "junior": ("junior", "nine_year")}
@@ -77,3 +79,38 @@ def indicator_cv_table(schools: pd.DataFrame, *, by: str | None = None) -> pd.Da
     if not table.empty:
         table["meets"] = table["cv"] <= table["limit"]
     return table
+
+
+def between_district_cv(schools: pd.DataFrame) -> pd.DataFrame:
+    """差异系数 between 学区: of the 学区 means of each indicator, weighted by 学区 enrollment.
+
+    Columns: ``level``, ``indicator``, ``cv``. A plan that mixes strong and weak schools well has
+    small values here even where the county's schools differ a lot.
+    """
+    rows = []
+    assigned = schools[schools["district"] != ""]
+    for level, members in LEVEL_GROUPS.items():
+        level_schools = assigned[assigned["level"].isin(members)]
+        for indicator in (i for i in INDICATORS if i in schools):
+            known = level_schools.dropna(subset=[indicator])
+            if known.empty:
+                continue
+            weighted = (known[indicator] * known["enrollment"]).groupby(known["district"]).sum()
+            students = known.groupby("district")["enrollment"].sum()
+            rows.append({"level": level, "indicator": indicator,
+                         "cv": weighted_cv((weighted / students).to_numpy(), students.to_numpy())})
+    return pd.DataFrame(rows, columns=["level", "indicator", "cv"])
+
+
+def district_costs(schools: pd.DataFrame) -> pd.DataFrame:
+    """What each 学区 implies each year: teachers to exchange and activity funds (yuan).
+
+    Teachers: :data:`~partition.standards.TEACHER_EXCHANGE_SHARE` of each school's teachers by
+    its 城乡类型; funds: :data:`~partition.standards.ACTIVITY_FUND_YUAN` per core and member.
+    """
+    assigned = schools[schools["district"] != ""]
+    share = assigned["area_type"].map(TEACHER_EXCHANGE_SHARE).fillna(min(TEACHER_EXCHANGE_SHARE.values()))
+    teachers = assigned["teachers"] if "teachers" in assigned else pd.Series(np.nan, index=assigned.index)
+    fund = np.where(assigned["is_core"], ACTIVITY_FUND_YUAN["core"], ACTIVITY_FUND_YUAN["member"])
+    costs = pd.DataFrame({"district": assigned["district"], "exchange_teachers": teachers * share, "fund_yuan": fund})
+    return costs.groupby("district", sort=True).sum(min_count=1).reset_index()

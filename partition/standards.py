@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from gis.schema import INDICATORS
 
-__all__ = ["FLOORS", "CV_LIMITS", "BASIC_CV_LIMITS", "MAX_CLASS_SIZE", "MIN_FLOORS_MET"]
+__all__ = [
+    "FLOORS", "CV_LIMITS", "BASIC_CV_LIMITS", "MAX_CLASS_SIZE", "MIN_FLOORS_MET", "TEACHER_EXCHANGE_SHARE", "ACTIVITY_FUND_YUAN",
+]
 
 #: Floor of each indicator, by level (primary, junior).
 FLOORS: dict[str, dict[str, float]] = {
@@ -23,3 +25,9 @@ BASIC_CV_LIMITS = {"primary": 0.65, "junior": 0.55}
 MAX_CLASS_SIZE = {"primary": 45, "junior": 50}
 #: A school must meet at least this many of the seven floors.
 MIN_FLOORS_MET = 6
+
+#: Share of teachers exchanged each summer within a 学区: urban schools / town and rural schools
+#: (seeds 000, lines 22-24).
+TEACHER_EXCHANGE_SHARE = {"urban": 0.05, "town": 0.03, "rural": 0.03}
+#: Yearly 学区 activity funds, yuan: per core school and per member school (seeds 003, line 382).
+ACTIVITY_FUND_YUAN = {"core": 6000, "member": 4000}

@@ -21,19 +21,19 @@ from scipy.sparse.csgraph import dijkstra
 from data.demo import (
     DEMO_SEED,
     GENERATOR_VERSION,
-    INDICATOR_FLOORS,
     NOTE_TAG,
     STAMP_FILENAME,
     DemoFiles,
     ensure_demo,
     generate_demo,
 )
+from gis.admin import read_admin_areas
 from gis.schema import AREA_LABELS_ZH, INDICATORS, LEVEL_LABELS_ZH, TABLE_HEADERS_ZH
+from gis.settings import HIGHWAY_SPEEDS_KPH
+from partition.standards import FLOORS
 
 PROJECTED_CRS = "EPSG:32650"
 ROAD_CLASSES = {"trunk", "primary", "secondary", "tertiary", "unclassified", "residential"}
-#: km/h by highway class where ``maxspeed`` is missing: the solver's default table.
-SPEEDS_KMH = {"trunk": 70, "primary": 55, "secondary": 45, "tertiary": 35, "unclassified": 30, "residential": 20}
 TRAVEL_LIMIT_MIN = 30.0
 MAX_SCHOOL_TO_ROAD_M = 310.0  # 300 m offset plus rounding
 
@@ -129,7 +129,7 @@ def test_quality_schools_are_urban_or_town_centres(schools: pd.DataFrame) -> Non
     assert set(schools[schools.is_core == "否"].category) == {"基础"}
     towns = schools[schools.area_type == AREA_LABELS_ZH["town"]].township.unique()
     big_towns = [t for t in towns if (schools.township == t).sum() >= 6]
-    assert all(((cores.township == town)).any() for town in big_towns)
+    assert all((cores.township == town).any() for town in big_towns)
 
 
 def _weighted_cv(values: pd.Series, weights: pd.Series) -> float:
@@ -144,7 +144,7 @@ def test_indicators_are_realistic(schools: pd.DataFrame) -> None:
     rural = schools[schools.area_type == AREA_LABELS_ZH["rural"]]
     assert urban.backbone_teachers_per100.median() > rural.backbone_teachers_per100.median()
     assert urban.equipment_value_per_student.median() > rural.equipment_value_per_student.median()
-    primary_floors = INDICATOR_FLOORS["primary"]
+    primary_floors = FLOORS["primary"]
     rural_primary = rural[rural.level == LEVEL_LABELS_ZH["primary"]]
     urban_primary = urban[urban.level == LEVEL_LABELS_ZH["primary"]]
     below = {name: rural_primary[name] < floor for name, floor in primary_floors.items()}
@@ -169,12 +169,21 @@ def test_townships_and_subdistricts_tile_the_county(boundaries: dict[str, dict[s
     assert sum(name.endswith("街道") for name in boundaries["8"]) >= 3
 
 
-def test_schools_lie_in_their_township(schools: pd.DataFrame, boundaries: dict[str, dict[str, shapely.Geometry]]) -> None:
+def test_schools_lie_in_their_township(
+    schools: pd.DataFrame, boundaries: dict[str, dict[str, shapely.Geometry]]
+) -> None:
     (county,) = boundaries["6"].values()
     points = shapely.points(_to_metres(schools.lon.to_numpy(), schools.lat.to_numpy()))
     assert shapely.within(points, county).all()
     units = boundaries["8"]
     assert all(units[town].contains(point) for town, point in zip(schools.township, points, strict=True))
+
+
+def test_boundary_areas_are_the_named_relations_only(demo: DemoFiles) -> None:
+    areas = read_admin_areas(demo.osm)
+    assert areas["name"].str.len().gt(0).all()
+    assert areas["name"].is_unique
+    assert list(areas["admin_level"]).count(6) == 1
 
 
 def test_osm_loads_with_osmium(demo: DemoFiles) -> None:
@@ -203,7 +212,7 @@ def _travel_minutes(roads: nx.MultiDiGraph) -> tuple[scipy.sparse.csr_matrix, li
     index = {node: i for i, node in enumerate(nodes)}
     rows, cols, minutes = [], [], []
     for u, v, data in roads.edges(data=True):
-        speed = float(data["maxspeed"]) if "maxspeed" in data else SPEEDS_KMH[data["highway"]]
+        speed = float(data["maxspeed"]) if "maxspeed" in data else HIGHWAY_SPEEDS_KPH[data["highway"]]
         rows.append(index[u])
         cols.append(index[v])
         minutes.append(data["length"] / 1000 / speed * 60)
@@ -212,9 +221,7 @@ def _travel_minutes(roads: nx.MultiDiGraph) -> tuple[scipy.sparse.csr_matrix, li
 
 def test_every_school_is_near_the_road_and_a_core(schools: pd.DataFrame, roads: nx.MultiDiGraph) -> None:
     matrix, nodes = _travel_minutes(roads)
-    node_xy = _to_metres(
-        np.array([roads.nodes[n]["x"] for n in nodes]), np.array([roads.nodes[n]["y"] for n in nodes])
-    )
+    node_xy = _to_metres(np.array([roads.nodes[n]["x"] for n in nodes]), np.array([roads.nodes[n]["y"] for n in nodes]))
     school_xy = _to_metres(schools.lon.to_numpy(), schools.lat.to_numpy())
     gaps = np.hypot(*(school_xy[:, None, :] - node_xy[None, :, :]).transpose(2, 0, 1))
     assert gaps.min(axis=1).max() <= MAX_SCHOOL_TO_ROAD_M
@@ -229,7 +236,12 @@ def test_every_school_is_near_the_road_and_a_core(schools: pd.DataFrame, roads: 
 def test_ensure_demo_generates_once(tmp_path: Path) -> None:
     files = ensure_demo(tmp_path)
     stamp = json.loads((tmp_path / STAMP_FILENAME).read_text(encoding="utf-8"))
-    assert stamp == {"generator_version": GENERATOR_VERSION, "seed": DEMO_SEED, "scale": 1.0}
+    assert stamp | {"source_sha256": ""} == {
+        "generator_version": GENERATOR_VERSION,
+        "source_sha256": "",
+        "seed": DEMO_SEED,
+        "scale": 1.0,
+    }
     made = files.osm.stat().st_mtime_ns
     assert ensure_demo(tmp_path) == files
     assert files.osm.stat().st_mtime_ns == made

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from partition.metrics import district_summary, indicator_cv_table, weighted_cv
+from partition.metrics import between_district_cv, district_summary, indicator_cv_table, weighted_cv
 
 
 def test_weighted_cv_by_hand():
@@ -49,3 +49,24 @@ def test_district_summary():
     assert summary.loc["D01", "n_members"] == 2 and summary.loc["D02", "n_schools"] == 2
     assert summary.loc["D01", "max_minutes"] == 20.0 and summary.loc["D01", "mean_minutes"] == 15.0
     assert (summary.loc["D01", ["n_urban", "n_town", "n_rural"]] == [1, 1, 1]).all()
+
+
+def test_between_district_cv_of_district_means():
+    schools = pd.DataFrame(
+        {"district": ["D01", "D01", "D02"], "level": ["primary"] * 3, "enrollment": [100, 300, 200],
+         "equipment_value_per_student": [1000.0, 3000.0, 2000.0]}
+    )
+    table = between_district_cv(schools)
+    row = table[(table["level"] == "primary") & (table["indicator"] == "equipment_value_per_student")].iloc[0]
+    # D01 mean = (100*1000 + 300*3000) / 400 = 2500 (400 students); D02 = 2000 (200 students)
+    assert row["cv"] == pytest.approx(weighted_cv(np.array([2500.0, 2000.0]), np.array([400, 200])))
+
+
+def test_district_costs():
+    from partition.metrics import district_costs
+
+    schools = pd.DataFrame({"district": ["D01", "D01", ""], "is_core": [True, False, False],
+                            "area_type": ["urban", "rural", "rural"], "teachers": [100, 20, 10]})
+    costs = district_costs(schools).set_index("district")
+    assert costs.loc["D01", "exchange_teachers"] == pytest.approx(100 * 0.05 + 20 * 0.03)
+    assert costs.loc["D01", "fund_yuan"] == 6000 + 4000 and list(costs.index) == ["D01"]

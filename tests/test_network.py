@@ -141,3 +141,57 @@ def test_bad_osm_files(tmp_path, content, suffix, message):
         path.write_bytes(content)
     with pytest.raises(InputError, match=message):
         read_road_network(path)
+
+
+def test_default_network_is_unsimplified_driving(cross):
+    assert not cross.simplified and cross.network_type == "drive" and cross.paths is None
+    assert cross.to_networkx().graph == {"crs": "epsg:4326"}
+
+
+def test_walking_uses_both_directions_and_walking_speed(tmp_path):
+    network = read_road_network(write_osm(tmp_path / "walk.osm", NODES, WAYS), network_type="walk")
+    ids = network.nodes.index.to_numpy()
+    pairs = {(int(ids[u]), int(ids[v])) for u, v in zip(network.edges["u"], network.edges["v"])}
+    assert (2, 4) in pairs and (4, 2) in pairs  # the one-way street is walked both ways
+    assert sorted(ids) == [1, 2, 3, 4, 5, 6]  # the footway 1 -- 5 joins the island
+    assert set(network.edges["speed_kph"]) == {settings.WALK_SPEED_KPH}
+
+
+def test_private_and_barred_roads_are_left_out(tmp_path):
+    ways = [*WAYS[:3], (15, [3, 4], {"highway": "residential", "access": "private"}),
+            (16, [3, 1], {"highway": "residential", "motor_vehicle": "no"})]
+    network = read_road_network(write_osm(tmp_path / "x.osm", NODES, ways))
+    assert not {15, 16} & set(network.edges["osmid"])
+
+
+def test_simplified_graph_is_osmnx_compatible(tmp_path):
+    import osmnx as ox
+
+    network = read_road_network(write_osm(tmp_path / "x.osm", NODES, WAYS), simplify=True)
+    graph = network.to_networkx()
+    assert graph.graph["simplified"] and network.simplified
+    _, edges = ox.graph_to_gdfs(graph)
+    assert set(edges.columns) >= {"osmid", "highway", "length", "speed_kph", "travel_time", "geometry"}
+    origin, destination = (int(i) for i in network.nodes.index[[0, -1]])
+    route = ox.shortest_path(graph, origin, destination, weight="travel_time")
+    assert route[0] == origin and route[-1] == destination
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"network_type": "bike"}, "unknown network type"),
+        ({"speeds_kph": {"residential": 0}}, "positive number of km/h"),
+        ({"speeds_kph": {"residential": "fast"}}, "positive number of km/h"),
+        ({"network_type": "walk", "speeds_kph": {"residential": 5.0}}, "WALK_SPEED_KPH"),
+    ],
+)
+def test_bad_options(tmp_path, kwargs, message):
+    with pytest.raises(InputError, match=message):
+        read_road_network(write_osm(tmp_path / "x.osm", NODES, WAYS), **kwargs)
+
+
+@pytest.mark.parametrize(("tag", "kph"), [("60|40", 50.0), ("7,5", 7.5), ("0", math.nan), ("50;signals", math.nan)])
+def test_parse_maxspeed_lanes_and_oddities(tag, kph):
+    got = parse_maxspeed(tag)
+    assert (math.isnan(got) and math.isnan(kph)) or got == pytest.approx(kph)

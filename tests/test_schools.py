@@ -138,3 +138,93 @@ def test_gcj02_table_is_converted_to_wgs84(tmp_path):
     path = write(tmp_path, [f"A1,城关第一小学,小学,1200,27,{lon:.8f},{lat:.8f},城关街道,城区,是"])
     schools = read_school_table(path, coords="gcj02")
     assert great_circle_m(schools.geometry.x[0], schools.geometry.y[0], 117.1, 36.1) < 0.01
+
+
+# --- GeoJSON and GeoPackage tables ---------------------------------------------------------------
+
+
+def geo_table():
+    import geopandas as gpd
+    from shapely import Point
+
+    rows = [r.split(",") for r in GOOD]
+    header = HEADER.strip().split(",")
+    frame = pd.DataFrame(rows, columns=header).drop(columns=["经度", "纬度"])
+    frame["在校生数"] = frame["在校生数"].astype(int)  # numbers stay numbers in a GIS file
+    frame["是否优质"] = frame["是否优质"].eq("是")
+    points = [Point(float(r[5]), float(r[6])) for r in rows]
+    return gpd.GeoDataFrame(frame, geometry=points, crs="EPSG:4326")
+
+
+@pytest.mark.parametrize(("name", "crs"), [("schools.geojson", 4326), ("schools.gpkg", 4326), ("schools.gpkg", 3857), ("schools.json", 4326)])
+def test_geojson_and_geopackage_round_trip(tmp_path, name, crs):
+    path = tmp_path / name
+    geo_table().to_crs(crs).to_file(path, driver="GeoJSON" if name.endswith("json") else "GPKG")
+    schools = read_school_table(path)
+    assert list(schools["school_id"]) == ["A1", "A2", "A3"]
+    assert list(schools["level"]) == ["primary", "primary", "junior"]
+    assert list(schools["enrollment"]) == [1200, 450, 900]
+    assert list(schools["is_core"]) == [True, False, False]
+    assert list(schools["township"]) == ["城关街道", "青山镇", "城关街道"]
+    assert schools.crs.to_epsg() == 4326
+    assert schools.geometry.x.round(9).tolist() == [117.1, 117.2, 117.15]
+    assert schools.geometry.y.round(9).tolist() == [36.1, 36.2, 36.12]
+
+
+def test_geojson_feature_without_geometry_is_a_bad_row(tmp_path):
+    table = geo_table()
+    table.loc[1, "geometry"] = None
+    table.loc[2, "学段"] = None  # missing level: read from the name (示范县第二中学 -> junior)
+    path = tmp_path / "schools.geojson"
+    table.to_file(path, driver="GeoJSON")
+    with pytest.warns(BadRowsWarning, match="row 3: missing or non-numeric coordinates"):
+        schools = read_school_table(path)
+    assert list(schools["school_id"]) == ["A1", "A3"]
+    assert list(schools["level"]) == ["primary", "junior"]
+
+
+def test_geojson_polygon_gives_a_point_inside_and_coordinate_attributes_are_ignored(tmp_path):
+    from shapely import box
+
+    table = geo_table().iloc[:1].copy()
+    table["经度"], table["纬度"] = 0.0, 0.0  # stale attribute columns: the geometry wins
+    table = table.set_geometry([box(117.0, 36.0, 117.2, 36.2)], crs="EPSG:4326")
+    path = tmp_path / "campus.geojson"
+    table.to_file(path, driver="GeoJSON")
+    schools = read_school_table(path)
+    assert box(117.0, 36.0, 117.2, 36.2).contains(schools.geometry[0])
+
+
+def test_geojson_without_geometry_uses_coordinate_attributes(tmp_path):
+    path = tmp_path / "schools.geojson"
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": null, "properties": '
+        '{"学校名称": "东关小学", "在校生数": 300, "经度": 117.1, "纬度": 36.1}}]}',
+        encoding="utf-8",
+    )
+    schools = read_school_table(path)
+    assert (schools.geometry.x[0], schools.geometry.y[0], schools.at[0, "level"]) == (117.1, 36.1, "primary")
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"", "empty.geojson", "the school table is empty"),
+        (b'{"type": "FeatureCollection", "features": []}', "none.geojson", "no features; add one point feature per school"),
+        (b'{"type": "FeatureColl', "broken.geojson", "cannot read this file as GeoJSON or GeoPackage.*export it again"),
+        (b"[1, 2, 3]", "list.json", "cannot read this file as GeoJSON or GeoPackage"),
+        (b"SQLite format 3\x00" + b"\x00" * 200, "broken.gpkg", "cannot read this file as GeoJSON or GeoPackage"),
+    ],
+)
+def test_bad_geo_files(tmp_path, content, name, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        read_school_table(path)
+
+
+def test_empty_geopackage_layer(tmp_path):
+    path = tmp_path / "empty.gpkg"
+    geo_table().iloc[:0].to_file(path, driver="GPKG")
+    with pytest.raises(InputError, match="no features"):
+        read_school_table(path)

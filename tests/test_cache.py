@@ -1,0 +1,122 @@
+"""The on-disk road cache: hits give the same network, changes miss, damage is rebuilt, None writes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gis import cache
+from gis.network import NETWORK_VERSION, RoadNetwork, read_road_network
+from tests.osm_fixtures import write_osm
+
+NODES = {1: (117.000, 36.000), 2: (117.010, 36.000), 3: (117.020, 36.000), 4: (117.010, 36.010), 5: (117.015, 36.005)}
+WAYS = [
+    (10, [1, 2, 3], {"highway": "primary", "maxspeed": "60"}),
+    (11, [2, 5, 4], {"highway": "residential", "oneway": "yes"}),
+    (12, [4, 1], {"highway": "unclassified"}),
+]
+
+
+@pytest.fixture
+def osm(tmp_path: Path) -> Path:
+    return write_osm(tmp_path / "roads.osm", NODES, WAYS)
+
+
+def cache_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob(f"*{cache.CACHE_SUFFIX}")) if folder.exists() else []
+
+
+def assert_same_network(a: RoadNetwork, b: RoadNetwork) -> None:
+    pd.testing.assert_frame_equal(a.nodes, b.nodes)
+    pd.testing.assert_frame_equal(a.edges, b.edges)
+    assert (a.dropped_nodes, a.dropped_edges, a.network_type, a.simplified) == (
+        b.dropped_nodes, b.dropped_edges, b.network_type, b.simplified
+    )
+    assert (a.paths is None) == (b.paths is None)
+    if a.paths is not None:
+        for name in ("offsets", "x", "y"):
+            np.testing.assert_array_equal(getattr(a.paths, name), getattr(b.paths, name))
+
+
+@pytest.mark.parametrize("simplify", [False, True])
+def test_miss_then_hit_gives_the_same_network(tmp_path, osm, simplify):
+    folder = tmp_path / "cache"
+    first = read_road_network(osm, simplify=simplify, cache_dir=folder)
+    second = read_road_network(osm, simplify=simplify, cache_dir=folder)
+    assert not first.from_cache and second.from_cache
+    assert_same_network(first, second)
+    assert_same_network(second, read_road_network(osm, simplify=simplify))
+    assert len(cache_files(folder)) == 1
+
+
+def test_changed_file_misses(tmp_path, osm):
+    folder = tmp_path / "cache"
+    read_road_network(osm, cache_dir=folder)
+    write_osm(osm, NODES, [(10, [1, 2, 3], {"highway": "primary", "maxspeed": "80"}), *WAYS[1:]])
+    changed = read_road_network(osm, cache_dir=folder)
+    assert not changed.from_cache
+    assert set(changed.edges.loc[changed.edges["highway"] == "primary", "speed_kph"]) == {80.0}
+
+
+@pytest.mark.parametrize(
+    "change", [{"speeds_kph": {"residential": 12.0}}, {"simplify": True}, {"network_type": "walk"}]
+)
+def test_changed_settings_miss(tmp_path, osm, change):
+    folder = tmp_path / "cache"
+    read_road_network(osm, cache_dir=folder)
+    assert not read_road_network(osm, cache_dir=folder, **change).from_cache
+    assert read_road_network(osm, cache_dir=folder, **change).from_cache
+    assert len(cache_files(folder)) == 2
+
+
+@pytest.mark.parametrize("damage", [b"not a zip file", b"", "truncate", "wrong arrays"])
+def test_corrupt_cache_file_is_rebuilt(tmp_path, osm, damage):
+    folder = tmp_path / "cache"
+    good = read_road_network(osm, cache_dir=folder)
+    (stored,) = cache_files(folder)
+    if damage == "truncate":
+        stored.write_bytes(stored.read_bytes()[: stored.stat().st_size // 2])
+    elif damage == "wrong arrays":
+        cache.save_arrays(stored, {"version": np.array(NETWORK_VERSION), "node_osmid": np.arange(3)})
+    else:
+        stored.write_bytes(damage)
+    rebuilt = read_road_network(osm, cache_dir=folder)
+    assert not rebuilt.from_cache
+    assert_same_network(good, rebuilt)
+    assert read_road_network(osm, cache_dir=folder).from_cache  # the rebuilt file was stored
+
+
+def test_no_cache_dir_writes_nothing(tmp_path, osm, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg"))
+    network = read_road_network(osm)
+    assert not network.from_cache
+    assert not home.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["roads.osm"]
+
+
+def test_default_cache_dir_honours_xdg(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache.default_cache_dir() == tmp_path / "xdg" / cache.CACHE_DIR_NAME
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache.default_cache_dir() == tmp_path / "home" / ".cache" / cache.CACHE_DIR_NAME
+
+
+def test_unwritable_cache_dir_warns_and_still_loads(tmp_path, osm):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.warns(UserWarning, match="cannot write the road cache"):
+        network = read_road_network(osm, cache_dir=blocker / "cache")
+    assert network.n_nodes == 5 and not network.from_cache
+
+
+def test_cache_key_depends_on_file_and_settings():
+    base = cache.cache_key("a" * 64, {"simplify": False})
+    assert base == cache.cache_key("a" * 64, {"simplify": False})
+    assert base != cache.cache_key("b" * 64, {"simplify": False})
+    assert base != cache.cache_key("a" * 64, {"simplify": True})
