@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -24,14 +25,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from data.demo import COUNTY_NAME, DEMO_NOTICE, ensure_demo
-from gis.admin import COUNTY_LEVEL, read_admin_areas
+from gis.admin import COUNTY_LEVEL, TOWNSHIP_LEVEL, read_admin_areas
+from gis.cache import default_cache_dir
 from gis.coords import COORDINATE_SYSTEMS
+from gis.download import download_extract, place_boundary
 from gis.errors import InputError
 from gis.files import staged_output_dir
 from gis.network import read_road_network, snap_schools
+from gis.match import match_schools
+from gis.osm_schools import assign_townships, read_osm_schools
 from gis.schema import INDICATORS
 from gis.schools import read_school_table
-from gis.traveltime import TravelTimeEngine
+from gis.traveltime import TravelTimeEngine, cached_matrix
 from maps.assets import save_map
 from maps.render import render_plan_map
 from maps.report import render_report, save_report
@@ -56,11 +61,15 @@ OUTPUT_FILES = ("map.html", "report.html", "districts.geojson", "schools.geojson
 class Job:
     """One run: where the data comes from, the rules, and where the files go."""
 
-    osm: Path
-    schools: Path
+    osm: Path | None
+    schools: Path | None
     out: Path
     rules: Rules
     title: str
+    place: str | None = None
+    osm_schools: bool = False
+    network_type: str = "drive"
+    cache_dir: Path | None = None
     notice: str | None = None
     seed: int = 0
     time_limit: float = DEFAULT_TIME_LIMIT_S
@@ -81,18 +90,20 @@ def step(message: str) -> Iterator[None]:
 
 def run(job: Job) -> dict[str, Path]:
     """Run the whole pipeline for ``job`` and write its files; return them by name."""
-    with step(f"reading schools from {job.schools.name}"):
-        schools = schools_for_level(read_school_table(job.schools, coords=job.coords, strict=job.strict), job.rules.level)
-        planner = read_rules_file(job.rules_file, set(schools["school_id"])) if job.rules_file else PlannerRules()
-        _check_indicator(job.rules, schools)
-    with step(f"reading roads from {job.osm.name}"):
-        network = read_road_network(job.osm)
-        county = read_admin_areas(job.osm, levels=(COUNTY_LEVEL,))
+    osm, boundary = _osm_source(job)
+    schools, planner = _load_schools(job, osm)
+    with step(f"reading roads from {osm.name}"):
+        network = read_road_network(osm, network_type=job.network_type, cache_dir=job.cache_dir)
+        if boundary is None:
+            county = read_admin_areas(osm, levels=(COUNTY_LEVEL,))
+            boundary = county.geometry.union_all() if len(county) else None
+    if network.from_cache:
+        console.print(f"  [dim]roads from the cache in {job.cache_dir}[/dim]")
     with step(f"placing {len(schools)} schools on {network.n_nodes:,} road nodes"):
         schools = snap_schools(schools, network, strict=job.strict)
     with step("computing travel times between schools"):
         engine = TravelTimeEngine(network)
-        seconds = engine.matrix(schools["node"].to_numpy())
+        seconds, _ = cached_matrix(engine, schools["node"].to_numpy(), cache_dir=job.cache_dir)
         nearest, _ = engine.nearest_source(schools["node"].to_numpy(), toward=True)
     rules = replace(job.rules, locks=planner.locks)
     neighbours = school_neighbours(nearest, network.edges["u"].to_numpy(), network.edges["v"].to_numpy(), len(schools))
@@ -101,13 +112,41 @@ def run(job: Job) -> dict[str, Path]:
         plan = solve(problem, time_limit=job.time_limit, seed=job.seed)
     with step("drawing territories and scoring the plan"):
         frame = plan_frame(plan, problem, schools)
-        districts = _territories(frame, network, nearest, county)
+        districts = _territories(frame, network, nearest, boundary)
         summary = district_summary(frame).merge(district_costs(frame), on="district")
         cv_table = indicator_cv_table(frame)
     with step(f"writing files to {job.out}"), staged_output_dir(job.out) as stage:
         _write_outputs(stage, job, plan, frame, districts, summary, cv_table)
     _print_summary(plan, frame, summary, job.out)
     return {name: job.out / name for name in OUTPUT_FILES}
+
+
+def _osm_source(job: Job) -> tuple[Path, object]:
+    """The OSM file to read (downloaded for ``--place``) and the area's outline when known."""
+    if job.place is None:
+        return job.osm, None
+    with step(f"downloading OpenStreetMap data for {job.place}"):
+        boundary = place_boundary(job.place)
+        return download_extract(boundary, job.cache_dir or Path(tempfile.mkdtemp(prefix="xuequ-"))), boundary
+
+
+def _load_schools(job: Job, osm: Path):
+    """The schools of the plan (table, OSM, or both matched) and the planner's rules file."""
+    source = job.schools.name if job.schools else f"OpenStreetMap ({osm.name})"
+    with step(f"reading schools from {source}"):
+        table = read_school_table(job.schools, coords=job.coords, strict=job.strict) if job.schools else None
+        mapped = read_osm_schools(osm, strict=job.strict) if job.osm_schools or table is None else None
+        if table is not None and mapped is not None:
+            matched = match_schools(table, mapped)
+            console.print(f"  [dim]{escape(matched.summary())}[/dim]")
+            schools = matched.schools
+        else:
+            schools = table if table is not None else mapped
+        schools = assign_townships(schools, read_admin_areas(osm, levels=(TOWNSHIP_LEVEL,)))
+        schools = schools_for_level(schools, job.rules.level)
+        planner = read_rules_file(job.rules_file, set(schools["school_id"])) if job.rules_file else PlannerRules()
+        _check_indicator(job.rules, schools)
+    return schools, planner
 
 
 def _check_indicator(rules: Rules, schools) -> None:
@@ -129,13 +168,12 @@ def _cores(job: Job, schools, seconds: np.ndarray, planner: PlannerRules) -> np.
     return choose_cores(schools, minutes, job.cores, max_minutes=job.rules.max_minutes, pinned=pinned)
 
 
-def _territories(frame, network, nearest: np.ndarray, county):
-    """学区 polygons: every road node goes with the school it reaches first."""
+def _territories(frame, network, nearest: np.ndarray, boundary):
+    """学区 polygons: every road node goes with the school it reaches first, clipped to ``boundary``."""
     district = frame["district"].to_numpy()
     points = np.vstack([np.column_stack([frame.geometry.x, frame.geometry.y]), network.nodes[["x", "y"]].to_numpy()])
     labels = np.concatenate([district, district[nearest]])
     assigned = labels != ""
-    boundary = county.geometry.union_all() if len(county) else None
     territories = territory_polygons(points[assigned], labels[assigned], boundary=boundary)
     names = frame[frame["is_core"]].set_index("district")
     return territories.join(names[["district_name", "core_name"]], on="district")
@@ -228,6 +266,12 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
     rules.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S,
                        help="seconds the exact solver may run (default %(default)s)")
     rules.add_argument("--strict", action="store_true", help="stop at the first bad row instead of dropping it")
+    data = parser.add_argument_group("data")
+    data.add_argument("--network", choices=("drive", "walk"), default="drive", dest="network_type",
+                      help="travel by road vehicle or on foot (default %(default)s)")
+    data.add_argument("--cache-dir", type=Path, default=default_cache_dir(),
+                      help="where prepared road networks and travel times are kept (default %(default)s)")
+    data.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -237,9 +281,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run on the embedded synthetic demo county")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default %(default)s)")
     _add_rule_options(demo)
-    part = commands.add_parser("partition", help="run on your own OSM file and school table")
-    part.add_argument("--osm", type=Path, required=True, help="local OSM file (.osm, .osm.bz2, .osm.pbf)")
-    part.add_argument("--schools", type=Path, required=True, help="school table (.csv or .xlsx)")
+    part = commands.add_parser("partition", help="run on your own OSM data and school table")
+    roads = part.add_mutually_exclusive_group(required=True)
+    roads.add_argument("--osm", type=Path, help="local OSM file (.osm, .osm.bz2, .osm.pbf) covering the schools")
+    roads.add_argument("--place", help="download OpenStreetMap data for a named place (needs the internet)")
+    part.add_argument("--schools", type=Path, help="school table (.csv, .xlsx, .geojson, .gpkg); "
+                      "without it, the schools mapped in OpenStreetMap are used")
+    part.add_argument("--osm-schools", action="store_true",
+                      help="also read the schools mapped in OpenStreetMap and match them with the table")
     part.add_argument("--out", type=Path, required=True, help="output folder")
     part.add_argument("--coords", choices=COORDINATE_SYSTEMS, default="wgs84",
                       help="coordinate system of the table: gcj02 for Amap/Tencent, bd09 for Baidu (default %(default)s)")
@@ -259,12 +308,14 @@ def job_from_args(args: argparse.Namespace) -> Job:
         keep_township=args.keep_township, contiguity=args.contiguity, objective=args.objective,
     )
     common = dict(out=args.out, rules=rules, seed=args.seed, time_limit=args.time_limit, strict=args.strict,
-                  cores=args.cores, rules_file=args.rules_file)
+                  cores=args.cores, rules_file=args.rules_file, network_type=args.network_type,
+                  cache_dir=None if args.no_cache else args.cache_dir)
     if args.command == "demo":
         with step("preparing the demo county"):
             files = ensure_demo()
         return Job(osm=files.osm, schools=files.schools, title=f"{COUNTY_NAME}学区划分方案", notice=DEMO_NOTICE, **common)
-    return Job(osm=args.osm, schools=args.schools, title=args.title, coords=args.coords, **common)
+    return Job(osm=args.osm, schools=args.schools, title=args.title, coords=args.coords, place=args.place,
+               osm_schools=args.osm_schools, **common)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -7,13 +7,21 @@ Times are in seconds.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import warnings
+
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from . import cache
 from .network import RoadNetwork
 
-__all__ = ["TravelTimeEngine"]
+__all__ = ["TravelTimeEngine", "cached_matrix", "MATRIX_CACHE_PREFIX"]
+
+#: File name prefix of cached school-by-school matrices.
+MATRIX_CACHE_PREFIX = "times"
 
 #: Memory budget (bytes) for one batch of Dijkstra rows; bounds memory on large networks.
 BATCH_BYTES = 256 * 2**20
@@ -38,6 +46,7 @@ class TravelTimeEngine:
         self.n_nodes = n
         self.graph_ = csr_matrix((fastest.to_numpy(), (u, v)), shape=(n, n))
         self.reverse_graph_ = self.graph_.T.tocsr()
+        self.fingerprint_ = _fingerprint(u, v, fastest.to_numpy())
 
     def times_from(self, sources: np.ndarray, targets: np.ndarray, *, cutoff: float | None = None) -> np.ndarray:
         """Travel times (s) from each source node to each target node, shape (sources, targets).
@@ -76,3 +85,33 @@ class TravelTimeEngine:
         position_of_node[unique_nodes] = np.fromiter(first_position.values(), dtype=np.int64)
         label = np.where(origin >= 0, position_of_node[np.maximum(origin, 0)], -1)
         return label, times
+
+
+def _fingerprint(*arrays: np.ndarray) -> str:
+    """SHA-256 of the graph's arrays: equal for equal graphs, whatever file they came from."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def cached_matrix(engine: TravelTimeEngine, nodes: np.ndarray, *, cache_dir: str | os.PathLike | None) -> tuple[np.ndarray, bool]:
+    """:meth:`TravelTimeEngine.matrix` of ``nodes``, kept on disk keyed by the graph and the nodes.
+
+    Returns the matrix and whether it came from the cache. Re-running a partition with other
+    rules then skips the routing. ``cache_dir=None`` computes without the cache.
+    """
+    nodes = np.asarray(nodes, dtype=np.int64)
+    if cache_dir is None:
+        return engine.matrix(nodes), False
+    key = cache.cache_key(engine.fingerprint_, {"nodes": _fingerprint(nodes)})
+    path = cache.cache_file(cache_dir, key, prefix=MATRIX_CACHE_PREFIX)
+    stored = cache.load_arrays(path)
+    if stored is not None and stored.get("seconds", np.empty(0)).shape == (len(nodes), len(nodes)):
+        return stored["seconds"], True
+    seconds = engine.matrix(nodes)
+    try:
+        cache.save_arrays(path, {"seconds": seconds})
+    except OSError as exc:
+        warnings.warn(f"{path}: cannot write the travel-time cache ({exc}); check the folder or use --no-cache", stacklevel=2)
+    return seconds, False

@@ -70,6 +70,8 @@ SMOOTHING = 0.5
 ARTIFICIAL_COST_FACTOR = 10.0
 ARTIFICIAL_COST_GROWTH = 10.0
 MAX_ARTIFICIAL_COST = 1e12
+#: HiGHS's ``simplex_strategy`` for the primal simplex.
+PRIMAL_SIMPLEX = 4
 #: Tolerance on rows and reduced costs.
 FEASIBILITY_TOL = 1e-6
 #: Fewest seconds worth starting a HiGHS run with.
@@ -590,6 +592,7 @@ class _Master:
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("threads", 1)
+        self.highs.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)  # new columns keep the basis primal feasible
         self.highs.addRows(n_rows, np.ones(n_rows), np.ones(n_rows), 0, np.array([], np.int32), np.array([], np.int32), np.array([]))
         identity = np.arange(n_rows, dtype=np.int32)
         self.highs.addCols(n_rows, np.full(n_rows, artificial), np.zeros(n_rows), np.full(n_rows, np.inf),

@@ -120,3 +120,23 @@ def test_cache_key_depends_on_file_and_settings():
     assert base == cache.cache_key("a" * 64, {"simplify": False})
     assert base != cache.cache_key("b" * 64, {"simplify": False})
     assert base != cache.cache_key("a" * 64, {"simplify": True})
+
+
+def test_school_matrix_cache_hits_only_for_the_same_graph_and_nodes(tmp_path):
+    from gis.network import read_road_network
+    from gis.traveltime import TravelTimeEngine, cached_matrix
+    from tests.osm_fixtures import helsinki_pbf_path
+
+    engine = TravelTimeEngine(read_road_network(helsinki_pbf_path()))
+    nodes = np.array([0, 50, 500, 900])
+    first, hit = cached_matrix(engine, nodes, cache_dir=tmp_path)
+    assert not hit and len(list(tmp_path.iterdir())) == 1
+    again, hit = cached_matrix(engine, nodes, cache_dir=tmp_path)
+    assert hit and np.array_equal(first, again)
+    other, hit = cached_matrix(engine, nodes[::-1], cache_dir=tmp_path)
+    assert not hit and np.array_equal(other, first[::-1, ::-1])
+    next(tmp_path.iterdir()).write_bytes(b"not a cache")
+    rebuilt, _ = cached_matrix(engine, nodes, cache_dir=tmp_path)
+    assert np.array_equal(rebuilt, first)
+    _, hit = cached_matrix(engine, nodes, cache_dir=None)
+    assert not hit

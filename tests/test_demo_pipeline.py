@@ -127,3 +127,15 @@ def test_bad_table_exits_with_one_clear_message(tmp_path):
     assert result.returncode != 0
     assert "no coordinate columns" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_cache_makes_the_second_run_reuse_roads_and_times(tmp_path):
+    cache = tmp_path / "cache"
+    first = run_cli("demo", "--out", str(tmp_path / "a"), "--cache-dir", str(cache))
+    second = run_cli("demo", "--out", str(tmp_path / "b"), "--cache-dir", str(cache), "--balance", "0.3")
+    assert first.returncode == 0 and second.returncode == 0
+    assert "roads from the cache" not in first.stderr and "roads from the cache" in second.stderr
+    assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["roads", "times"]
+    none = run_cli("demo", "--out", str(tmp_path / "c"), "--cache-dir", str(tmp_path / "unused"), "--no-cache")
+    assert none.returncode == 0 and not (tmp_path / "unused").exists()
+    assert (tmp_path / "c" / "plan.csv").read_bytes() == (tmp_path / "a" / "plan.csv").read_bytes()
