@@ -61,6 +61,7 @@ from .files import atomic_path
 from .schools import BadRow, report_bad_rows
 
 __all__ = [
+    "check_osm_path",
     "NETWORK_TYPES",
     "EdgePaths",
     "RoadNetwork",
@@ -274,7 +275,7 @@ def read_road_network(
     InputError
         If the file is missing, unreadable, or holds no road of this network type.
     """
-    path = _check_osm_path(path)
+    path = check_osm_path(path)
     speeds = _speed_table(network_type, speeds_kph)
     if cache_dir is None:
         return _build_network(path, network_type, simplify, speeds)
@@ -325,7 +326,8 @@ def _cache_params(network_type: str, simplify: bool, speeds: dict[str, float]) -
     }
 
 
-def _check_osm_path(path: str | Path) -> Path:
+def check_osm_path(path: str | Path) -> Path:
+    """``path`` as a Path when it names a non-empty OSM file; otherwise an :class:`InputError` naming the fix."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such OSM file; give the path to a .osm, .osm.bz2 or .osm.pbf file")
@@ -957,7 +959,7 @@ def extract_roads(path: str | Path, out_path: str | Path, *, network_type: str =
     the pieces after the first getting fresh way ids. Written atomically; the format follows
     ``out_path``'s suffix (``.osm`` XML, ``.pbf``).
     """
-    path = _check_osm_path(path)
+    path = check_osm_path(path)
     keep = _way_filter(_check_network_type(network_type))
     whole, pieces, node_ids = set(), {}, set()
     highest_id = 0

@@ -48,7 +48,7 @@ from shapely.geometry.base import BaseGeometry
 from .admin import TOWNSHIP_LEVEL, read_admin_areas
 from .errors import InputError
 from .match import MIN_NAME_SIMILARITY, name_similarity
-from .network import local_utm_crs
+from .network import check_osm_path, local_utm_crs
 from .schools import NAME_LEVEL_MARKERS, BadRow, report_bad_rows
 
 __all__ = [
@@ -65,7 +65,6 @@ __all__ = [
 #: The OSM tag of a school of any kind; the query of every source.
 SCHOOL_KEY, SCHOOL_VALUE = "amenity", "school"
 SCHOOL_TAGS: dict[str, str] = {SCHOOL_KEY: SCHOOL_VALUE}
-OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf")
 
 #: Tags holding a school's name, best first (the Chinese name when a school has several).
 NAME_KEYS = ("name:zh", "name")
@@ -202,7 +201,7 @@ def read_osm_schools(
     InputError
         If the file is missing, unreadable, or holds no usable school.
     """
-    path = _check_osm_path(path)
+    path = check_osm_path(path)
     schools = schools_from_features(
         _school_features_from_file(path), name_markers=name_markers, strict=strict, source=str(path)
     )
@@ -347,17 +346,6 @@ def assign_townships(schools: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.
 
 
 # --- sources ------------------------------------------------------------------------------------
-
-
-def _check_osm_path(path: str | Path) -> Path:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such OSM file; give the path to a .osm, .osm.bz2 or .osm.pbf file")
-    if path.stat().st_size == 0:
-        raise InputError(f"{path}: the OSM file is empty; download or export the extract again")
-    if not path.name.lower().endswith(OSM_SUFFIXES):
-        raise InputError(f"{path}: not an OSM file; expected one of {', '.join(OSM_SUFFIXES)}")
-    return path
 
 
 def _school_features_from_file(path: Path) -> gpd.GeoDataFrame:
