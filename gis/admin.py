@@ -9,6 +9,7 @@ import osmium
 import shapely
 
 from .errors import InputError
+from .network import check_osm_path
 
 __all__ = ["read_admin_areas", "COUNTY_LEVEL", "TOWNSHIP_LEVEL"]
 
@@ -22,6 +23,7 @@ def read_admin_areas(path: str | Path, levels: tuple[int, ...] = (COUNTY_LEVEL, 
 
     Sorted by level then OSM id; an empty table when the file has none.
     """
+    path = check_osm_path(path)
     wkb = osmium.geom.WKBFactory()
     rows = []
     try:
