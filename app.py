@@ -31,8 +31,8 @@ from gis.coords import COORDINATE_SYSTEMS
 from gis.download import download_extract, place_boundary
 from gis.errors import InputError
 from gis.files import staged_output_dir
-from gis.network import read_road_network, snap_schools
 from gis.match import match_schools
+from gis.network import read_road_network, snap_schools
 from gis.osm_schools import assign_townships, read_osm_schools
 from gis.schema import INDICATORS
 from gis.schools import read_school_table
@@ -40,12 +40,18 @@ from gis.traveltime import TravelTimeEngine, cached_matrix
 from maps.assets import save_map
 from maps.render import render_plan_map
 from maps.report import render_report, save_report
-from partition.export import plan_frame, write_geojson, write_plan_csv, write_plan_json
-from partition.metrics import between_district_cv, district_costs, district_summary, indicator_cv_table
 from partition.cores import choose_cores
+from partition.export import plan_frame, write_geojson, write_plan_csv, write_plan_json
 from partition.levels import schools_for_level
+from partition.metrics import between_district_cv, district_costs, district_summary, indicator_cv_table
 from partition.problem import (
-    DEFAULT_BALANCE, DEFAULT_MAX_MINUTES, DEFAULT_MEMBERS, LEVEL_CHOICES, SECONDS_PER_MINUTE, Problem, Rules,
+    DEFAULT_BALANCE,
+    DEFAULT_MAX_MINUTES,
+    DEFAULT_MEMBERS,
+    LEVEL_CHOICES,
+    SECONDS_PER_MINUTE,
+    Problem,
+    Rules,
 )
 from partition.rulesfile import PlannerRules, read_rules_file
 from partition.solve import DEFAULT_TIME_LIMIT_S, solve

@@ -222,7 +222,7 @@ def _normalise_rows(table: pd.DataFrame) -> tuple[pd.DataFrame, list[BadRow]]:
     lon, lat = table["lon"], table["lat"]
     flag(lon.isna() | lat.isna(), "missing or non-numeric coordinates", "fill in 经度/纬度 as decimal degrees")
     swapped = lon.between(-90, 90) & ~lat.between(-90, 90) & lat.between(-180, 180)
-    flag(swapped, f"longitude and latitude look swapped", "exchange the 经度 and 纬度 values")
+    flag(swapped, "longitude and latitude look swapped", "exchange the 经度 and 纬度 values")
     flag(~lon.between(-180, 180) | ~lat.between(-90, 90), "coordinates out of range", "经度 must be in -180..180 and 纬度 in -90..90")
 
     if "school_id" not in table:

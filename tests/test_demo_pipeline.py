@@ -9,10 +9,8 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
-import shapely
 
 import app
 from data.demo import ensure_demo
