@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix, vstack
@@ -42,6 +43,13 @@ PAIR_NEIGHBOURS = 8
 MAX_PAIR_MEMBERS = 14
 #: A move must gain more than this (student-minutes plus penalty) to count.
 MIN_GAIN = 1e-6
+#: Region repair: the cores that still break a rule, with neighbours up to this many hops away,
+#: are re-solved exactly (HiGHS), one more hop each time the region has no plan.
+REPAIR_HOPS = 3
+#: Branch-and-bound nodes HiGHS may spend on a region (a work limit keeps the plan deterministic)
+#: and a safety limit on its time, seconds.
+REPAIR_MAX_NODES = 2000
+REPAIR_TIME_LIMIT_S = 30.0
 #: Stand-in for "no bound" in the LP's rows.
 NO_BOUND = 1e30
 
@@ -149,6 +157,10 @@ def heuristic_plan(problem: Problem, *, seed: int = 0, relaxation: Relaxation | 
             break
         search.descend(penalty)
         penalty *= PENALTY_GROWTH
+    for _ in range(REPAIR_HOPS):
+        if search.violation() <= 0:
+            break
+        search.repair_region()
     if search.violation() > 0:
         return None
     search.descend(np.inf)
@@ -329,6 +341,43 @@ class _Search:
                 moved |= self._best_split(c, int(d), penalty)
         return moved
 
+    def repair_region(self) -> None:
+        """Re-solve the cores that break a rule, with their neighbours, exactly; widen the region on each call.
+
+        The members of the region's cores are shared out again among those cores only, under hard
+        member-count and balance rows, at least student-minutes. Nothing changes if the region has
+        no plan.
+        """
+        self.hops = getattr(self, "hops", 0) + 1
+        region = {c for c in range(self.n_cores) if self._core_violation(c) > 0}
+        for _ in range(self.hops):
+            region |= {int(d) for c in region for d in self.neighbours[c]}
+        cores = np.array(sorted(region))
+        freed = np.array(sorted(i for c in cores.tolist() for i in self.holds[c]))
+        if len(freed) == 0:
+            return
+        local = {c: k for k, c in enumerate(cores.tolist())}
+        pairs = [(k, i, d) for k, i in enumerate(freed.tolist()) for d in self.options[i] if d in local]
+        member_row = np.array([k for k, _, _ in pairs])
+        core_row = np.array([local[d] for _, _, d in pairs])
+        cost = np.array([self.cost[(i, d)] for _, i, d in pairs])
+        weight = self.students[freed][member_row]
+        n_free, n_cores, n_pairs = len(freed), len(cores), len(pairs)
+        columns = np.repeat(np.arange(n_pairs), 3)
+        rows = np.column_stack([member_row, n_free + core_row, n_free + n_cores + core_row]).ravel()
+        values = np.column_stack([np.ones(n_pairs), np.ones(n_pairs), weight]).ravel()
+        matrix = csr_matrix((values, (rows, columns)), shape=(n_free + 2 * n_cores, n_pairs)).tocsc()
+        core_load = self.core_students[cores]
+        lower = np.concatenate([np.ones(n_free), np.full(n_cores, self.count_low), self.load_low - core_load])
+        upper = np.concatenate([np.ones(n_free), np.full(n_cores, self.count_high), self.load_high - core_load])
+        chosen = _binary_program(cost, matrix, lower, upper)
+        if chosen is None:
+            return
+        for k in np.flatnonzero(chosen):
+            i, d = pairs[k][1], pairs[k][2]
+            if self.core[i] != d:
+                self._move(i, d)
+
     def descend(self, penalty: float) -> None:
         """Apply improving pair, shift and swap moves until none helps (or :data:`MAX_SWEEPS`)."""
         for _ in range(MAX_SWEEPS):
@@ -349,3 +398,27 @@ def _neighbour_cores(problem: Problem, member: np.ndarray, core: np.ndarray, n_m
     seconds = np.where(shared, seconds, np.inf)
     nearest = np.argsort(seconds, axis=1, kind="stable")[:, :PAIR_NEIGHBOURS]
     return [row[np.isfinite(seconds[c, row])] for c, row in enumerate(nearest)]
+
+
+def _binary_program(cost: np.ndarray, matrix, lower: np.ndarray, upper: np.ndarray) -> np.ndarray | None:
+    """A 0/1 solution of ``min cost·x, lower <= matrix x <= upper`` by HiGHS, or None."""
+    n_rows, n_vars = matrix.shape
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_vars, n_rows
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, np.zeros(n_vars), np.ones(n_vars)
+    lp.row_lower_ = np.where(np.isfinite(lower), lower, -highspy.kHighsInf)
+    lp.row_upper_ = np.where(np.isfinite(upper), upper, highspy.kHighsInf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = matrix.indptr, matrix.indices, matrix.data
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_vars, n_rows
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_vars
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", 1)
+    highs.setOptionValue("mip_max_nodes", REPAIR_MAX_NODES)
+    highs.setOptionValue("time_limit", REPAIR_TIME_LIMIT_S)
+    highs.passModel(lp)
+    highs.run()
+    if highs.getInfo().primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
+        return None
+    return np.asarray(highs.getSolution().col_value) > 0.5

@@ -70,8 +70,14 @@ SMOOTHING = 0.5
 ARTIFICIAL_COST_FACTOR = 10.0
 ARTIFICIAL_COST_GROWTH = 10.0
 MAX_ARTIFICIAL_COST = 1e12
-#: HiGHS's ``simplex_strategy`` for the primal simplex.
-PRIMAL_SIMPLEX = 4
+#: Column dive: each step fixes at most this share of the open cores' fractional 学区 and prices
+#: at most this many rounds; at most this many steps are undone.
+DIVE_FIX_SHARE = 0.05
+DIVE_PRICING_ROUNDS = 30
+DIVE_MAX_BACKTRACKS = 5
+DIVE_INTEGRAL_TOL = 1e-6
+#: HiGHS's ``simplex_strategy`` values for the dual and the primal simplex.
+DUAL_SIMPLEX, PRIMAL_SIMPLEX = 1, 4
 #: Tolerance on rows and reduced costs.
 FEASIBILITY_TOL = 1e-6
 #: Fewest seconds worth starting a HiGHS run with.
@@ -456,10 +462,13 @@ def _to_highs(block: _Block) -> highspy.Highs:
 
 @dataclass(frozen=True, eq=False)
 class _Columns:
-    """Column generation's result: a proven lower bound and each pair's share in the master LP."""
+    """Column generation's result: a proven lower bound, each pair's share in the master LP, and
+    the master LP and pricer, for a dive."""
 
     bound: float
     share: np.ndarray
+    master: "_Master"
+    pricer: "_Pricer"
 
 
 def _set_partitioning_bound(problem: Problem, block: _Block, *, deadline: float, start: np.ndarray | None,
@@ -499,8 +508,48 @@ def _set_partitioning_bound(problem: Problem, block: _Block, *, deadline: float,
         if not added and smoothing == 0 and not master.raise_artificial():
             break  # no column prices out at the master's own duals, and no artificial is used: the LP is solved
         smoothing = SMOOTHING if added else 0.0  # after a mispriced step, price at the master's duals
-    return _Columns(bound=best, share=master.share())
+    return _Columns(bound=best, share=master.share(), master=master, pricer=pricer)
 
+
+def _column_dive(columns: _Columns, *, deadline: float) -> tuple[np.ndarray | None, np.ndarray]:
+    """A plan, or most of one, from the set-partitioning LP by diving: fix whole 学区, re-price, repeat.
+
+    Each step prices new 学区 for the open cores over the free members (up to
+    :data:`DIVE_PRICING_ROUNDS` rounds), then fixes every 学区 the LP takes whole and the largest
+    fractional ones (up to :data:`DIVE_FIX_SHARE` of the open cores, members disjoint). When the
+    LP then needs an artificial column, the dive backs up to its last fractional choice and forbids
+    it, at most :data:`DIVE_MAX_BACKTRACKS` times.
+
+    Returns the plan as a 0/1 vector over the block's pairs (None if the dive did not finish) and
+    the pairs of the 学区 fixed at its deepest LP-feasible point, for a MIP to complete.
+    """
+    master, pricer = columns.master, columns.pricer
+    n_cores = master.n_rows - master.n_members
+    backtracks, deepest = 0, np.zeros(len(master.pair_member), bool)
+    while time.monotonic() < deadline:
+        open_cores, free_members = master.open_rows(master.fixed_values(), n_cores)
+        for _ in range(DIVE_PRICING_ROUNDS):
+            duals, core_duals, _ = master.solve()
+            _, districts = pricer.price(duals, open_cores=open_cores, free_members=free_members)
+            if time.monotonic() >= deadline or not master.add(
+                [d for d in districts if master.reduced_cost(d, duals, core_duals) < -FEASIBILITY_TOL]
+            ):
+                break
+        master.solve()
+        if master.uses_artificial():
+            if backtracks >= DIVE_MAX_BACKTRACKS or not master.undo_last_step():
+                break
+            backtracks += 1
+            continue
+        fixed = master.plan(master.fixed_values()) > 0.5
+        if fixed.sum() > deepest.sum():
+            deepest = fixed
+        values = master.values()
+        if np.all(np.abs(values - np.round(values)) <= DIVE_INTEGRAL_TOL):
+            return master.plan(values), deepest
+        if not master.fix_step(values, max(1, int(DIVE_FIX_SHARE * open_cores.sum()))):
+            break
+    return None, deepest
 
 class _Pricer:
     """For each core, its cheapest 学区 under given member duals (an exact knapsack DP)."""
@@ -518,15 +567,26 @@ class _Pricer:
         starts = np.searchsorted(pair_core[order], np.arange(len(cores) + 1))
         self.pairs_of = [order[starts[c] : starts[c + 1]] for c in range(len(cores))]
 
-    def price(self, duals: np.ndarray) -> tuple[float, list[tuple[int, np.ndarray]]]:
-        """The Lagrangian bound at ``duals`` and, per core, its cheapest 学区 of each member count."""
+    def price(self, duals: np.ndarray, *, open_cores: np.ndarray | None = None,
+              free_members: np.ndarray | None = None) -> tuple[float, list[tuple[int, np.ndarray]]]:
+        """The Lagrangian bound at ``duals`` and, per core, its cheapest 学区 of each member count.
+
+        In a dive only the ``open_cores`` are priced, over the ``free_members``; the bound is then
+        meaningless.
+        """
         bound, districts = float(duals.sum()), []
         for c, pairs in enumerate(self.pairs_of):
+            if open_cores is not None:
+                if not open_cores[c]:
+                    continue
+                pairs = pairs[free_members[self.pair_member[pairs]]]
             found = _cheapest_districts(
                 self.cost[pairs] - duals[self.pair_member[pairs]], self.weight[pairs],
                 (self.count_low, self.count_high), (self.load_low[c], self.load_high[c]) if self.weighs else (0.0, 0.0),
             )
             if not found:
+                if open_cores is not None:
+                    continue
                 return np.inf, []
             bound += min(value for value, _ in found)
             districts += [(c, pairs[chosen]) for _, chosen in found]
@@ -597,8 +657,11 @@ class _Master:
         identity = np.arange(n_rows, dtype=np.int32)
         self.highs.addCols(n_rows, np.full(n_rows, artificial), np.zeros(n_rows), np.full(n_rows, np.inf),
                            n_rows, identity, identity, np.ones(n_rows))
-        self.n_artificial, self.artificial = n_rows, artificial
+        self.n_artificial, self.artificial, self.n_rows = n_rows, artificial, n_rows
         self.districts: list[np.ndarray] = []
+        self.district_core: list[int] = []
+        self.fixed: list[int] = []  # districts fixed by the dive, in order
+        self.steps: list[tuple[list[int], list[int]]] = []  # the dive's steps: (fixed whole, fixed fractional)
         self.seen: set[tuple[int, ...]] = set()
 
     def add(self, districts: list[tuple[int, np.ndarray]]) -> int:
@@ -610,11 +673,13 @@ class _Master:
                 continue
             self.seen.add(key)
             self.districts.append(pairs)
+            self.district_core.append(core)
             index += [*self.pair_member[pairs].tolist(), self.n_members + core]
             starts.append(len(index))
             costs.append(float(self.cost[pairs].sum()))
         if costs:
             n = len(costs)
+            self.highs.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)  # new columns keep the basis primal feasible
             self.highs.addCols(n, np.array(costs), np.zeros(n), np.full(n, np.inf), len(index),
                                np.array(starts[:-1], np.int32), np.array(index, np.int32), np.ones(len(index)))
         return len(costs)
@@ -638,6 +703,78 @@ class _Master:
     def reduced_cost(self, district: tuple[int, np.ndarray], duals: np.ndarray, core_duals: np.ndarray) -> float:
         core, pairs = district
         return float(self.cost[pairs].sum() - duals[self.pair_member[pairs]].sum() - core_duals[core])
+
+    def values(self) -> np.ndarray:
+        """The LP's value of each 学区 column (artificials left out)."""
+        return np.asarray(self.highs.getSolution().col_value)[self.n_artificial :]
+
+    def uses_artificial(self) -> bool:
+        return bool((np.asarray(self.highs.getSolution().col_value)[: self.n_artificial] > FEASIBILITY_TOL).any())
+
+    def fixed_values(self) -> np.ndarray:
+        values = np.zeros(len(self.districts))
+        values[self.fixed] = 1.0
+        return values
+
+    def open_rows(self, values: np.ndarray, n_cores: int) -> tuple[np.ndarray, np.ndarray]:
+        """Cores and members not covered by the 学区 at value 1 in ``values``."""
+        open_cores, free_members = np.ones(n_cores, bool), np.ones(self.n_members, bool)
+        for k in np.flatnonzero(values >= 1 - DIVE_INTEGRAL_TOL):
+            open_cores[self.district_core[k]] = False
+            free_members[self.pair_member[self.districts[k]]] = False
+        return open_cores, free_members
+
+    def fix_step(self, values: np.ndarray, n_fractional: int) -> bool:
+        """Fix the whole 学区 and up to ``n_fractional`` of the largest fractional ones, disjoint."""
+        whole = [int(k) for k in np.flatnonzero(values >= 1 - DIVE_INTEGRAL_TOL) if k not in self.fixed]
+        taken_cores = {self.district_core[k] for k in self.fixed + whole}
+        taken_members = {int(i) for k in self.fixed + whole for i in self.pair_member[self.districts[k]]}
+        fractional = []
+        for k in np.lexsort((np.arange(len(values)), -values)).tolist():
+            if len(fractional) >= n_fractional or values[k] <= DIVE_INTEGRAL_TOL:
+                break
+            if values[k] >= 1 - DIVE_INTEGRAL_TOL or k in self.fixed:
+                continue
+            members = set(self.pair_member[self.districts[k]].tolist())
+            if self.district_core[k] in taken_cores or members & taken_members:
+                continue
+            fractional.append(k)
+            taken_cores.add(self.district_core[k])
+            taken_members |= members
+        if not whole and not fractional:
+            return False
+        self._set_bounds(whole + fractional, 1.0, 1.0)
+        self.fixed += whole + fractional
+        self.steps.append((whole, fractional))
+        return True
+
+    def undo_last_step(self) -> bool:
+        """Undo the dive back to its last step that fixed a fractional 学区, and forbid those.
+
+        False if no step fixed one.
+        """
+        while self.steps:
+            whole, fractional = self.steps.pop()
+            self._set_bounds(whole, 0.0, np.inf)
+            undone = set(whole) | set(fractional)
+            self.fixed = [k for k in self.fixed if k not in undone]
+            if fractional:
+                self._set_bounds(fractional, 0.0, 0.0)
+                return True
+        return False
+
+    def _set_bounds(self, districts: list[int], lower: float, upper: float) -> None:
+        if districts:
+            self.highs.setOptionValue("simplex_strategy", DUAL_SIMPLEX)  # new bounds keep the basis dual feasible
+            columns = (self.n_artificial + np.array(districts)).astype(np.int32)
+            self.highs.changeColsBounds(len(columns), columns, np.full(len(columns), lower), np.full(len(columns), upper))
+
+    def plan(self, values: np.ndarray) -> np.ndarray:
+        """The 0/1 vector over the pairs of an integral LP solution."""
+        x = np.zeros(len(self.pair_member))
+        for k in np.flatnonzero(values > 0.5):
+            x[self.districts[k]] = 1.0
+        return x
 
     def share(self) -> np.ndarray:
         """Each pair's share in the LP's solution: the total weight of the 学区 holding it."""
