@@ -4,24 +4,50 @@ The formulation is :mod:`partition.model`. :func:`solve` runs it in four steps:
 
 1. **Decompose.** Components of the row-variable graph of the MILP are independent problems
    (with every school assigned, the balance mean is a constant, so schools that reach no common
-   core never share a row); each is solved alone, smallest first, with a share of the time.
-2. **Warm start.** :func:`partition.heuristic.heuristic_plan` (LP rounding plus local search), used
-   when it keeps every row of the model.
-3. **Bound and fix** (components of at least :data:`BOUND_MIN_VARS` pairs). Column generation over
-   whole 学区 (the set-partitioning LP; each core's pricing problem is an exact knapsack DP over
-   member count and enrollment) gives a lower bound far stronger than the MILP's LP relaxation, as
-   it relaxes only "each member joins one core". A MIP with every pair that LP takes whole fixed
-   then finds a plan near that bound quickly (a RINS-like dive).
+   core never share a row); each is solved alone, smallest first, with its share of the time left.
+2. **Warm start** (when every component is small). :func:`partition.heuristic.heuristic_plan`
+   (LP rounding plus local search), used when it keeps every row of the model.
+3. **Bound and dive** (components of at least :data:`BOUND_MIN_VARS` pairs). Column generation
+   over whole 学区 (the set-partitioning LP; each core's pricing problem is an exact knapsack DP
+   over member count and enrollment, stabilised around the LP relaxation's duals) gives a lower
+   bound far stronger than the MILP's LP relaxation, as it relaxes only "each member joins one
+   core". A dive in that LP (fix whole 学区, re-price) then fixes most 学区 and a MIP completes
+   the rest.
 4. **Exact MILP.** HiGHS on the component, warm-started with the best plan so far, until the time
    limit. The plan's bound is the larger of HiGHS's and the column-generation bound.
 
 The status is read honestly: ``optimal`` only when HiGHS proves it or the best plan meets the proven
 bound within :data:`MIP_REL_GAP`; a time-limited run is ``feasible`` with its proven gap. Infeasibility
 is explained, down to the smallest travel limit at which a plan exists; the column-generation bound
-also proves a component infeasible when it exceeds the cost of any plan.
+also proves a component infeasible when it exceeds the cost of any plan. Every rule beyond the
+member count and balance band only adds rows, so the bound stays valid under them.
 
-Measured (``bench/partition.py``, demo county, default rules, one thread, 2-core machine; see the
-reply in the issue for the full table): MEASUREMENTS
+Measured with ``bench/partition.py`` (demo county, default rules, one HiGHS thread, 2-core machine),
+against plain HiGHS on the compact MILP in the same run:
+
+=========  ======  =====================================  ===========================================
+schools    limit   this module                            plain HiGHS (``mip_heuristic_effort`` 0.05)
+=========  ======  =====================================  ===========================================
+313        60 s    optimal in 10 s                        optimal in 7 s
+787        60 s    feasible, gap 1.86% (bound 3,032,879)  feasible, gap 33.2% (bound 3,036,599)
+1991       300 s   no plan (see below)                    no plan
+2048 (3    300 s   feasible, gap 2.00%                    no plan
+counties)
+=========  ======  =====================================  ===========================================
+
+At 787 schools a further 600 s of HiGHS from this module's plan neither improved it nor lifted the
+bound past 3,046,121, so the gap there is at least 1.4%. The single 1,991-school county is
+LP-feasible (set-partitioning bound 8,417,203) but neither this module nor 900 s of HiGHS found a
+plan: its county town holds ~400 schools and ~140 cores that need 2 members each from only ~310
+schools within 30 min.
+
+Why the stronger bound: the MILP's LP relaxation is weak here (4.5% below the optimum at 300 schools,
+where the set-partitioning bound is 0.17% below; 10% below that bound at 800 schools). Tried and
+dropped: ``mip_heuristic_effort`` above 0.5 changed nothing;
+coarse enrollment buckets in the pricing DP (10 students) cost 0.7% of bound; a master MIP over the
+generated 学区 (price-and-branch) found no plan in 60 s at 800 schools; fixing only the pairs the
+LP takes whole left a MIP too hard at 800 schools (2.1% after 60 s); local search with HiGHS
+sub-MIPs on regions of 6-10 cores was slow (0.2 s each) and weak.
 """
 
 from __future__ import annotations
@@ -55,10 +81,12 @@ LIMIT_SEARCH_PROBES = 12
 MIP_HEURISTIC_EFFORT = 0.5
 #: Components with at least this many (member, core) pairs get the column-generation bound.
 BOUND_MIN_VARS = 1000
-#: Shares of a component's time: column generation may use up to the first; the MIP with the
-#: whole pairs fixed up to the second of what is left; the exact MILP the rest.
+#: Shares of a component's time: column generation may use up to the first; the dive (column
+#: dive, then a MIP over what it left open) up to the second of what is left, of which the column
+#: dive up to the third; the exact MILP the rest.
 BOUND_TIME_SHARE = 0.5
-FIXED_MIP_TIME_SHARE = 0.5
+DIVE_TIME_SHARE = 0.6
+COLUMN_DIVE_TIME_SHARE = 0.5
 #: A pair the set-partitioning LP takes at least this much of is fixed in the dive.
 WHOLE_SHARE = 1 - 1e-6
 #: Column generation stops when its LP and its bound agree within this relative gap.
@@ -139,7 +167,7 @@ def has_plan(problem: Problem, *, time_limit: float = DEFAULT_TIME_LIMIT_S) -> b
     if explain_infeasible(problem):
         return False
     model = build_model(problem, objective=False)
-    if _warm_start(problem, model, seed=0) is not None:
+    if model.n_vars < BOUND_MIN_VARS and _warm_start(problem, model, seed=0) is not None:
         return True
     highs = _run_mip(_whole(model), time_limit=time_limit, seed=0)
     if highs.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible:
@@ -253,7 +281,8 @@ def _solve_model(problem: Problem, model: Model, *, deadline: float, seed: int) 
     if contradiction:
         return _Outcome(None, np.inf, np.inf, optimal=False, infeasible=True)
     relaxation = lp_relaxation(problem)
-    start = _warm_start(problem, model, seed, relaxation)
+    large = any(block.n_vars >= BOUND_MIN_VARS for block in blocks)  # there, column generation and its dive start better
+    start = None if large else _warm_start(problem, model, seed, relaxation)
     x = np.zeros(model.n_vars)
     objective = bound = model.offset
     optimal, by_columns = True, False
@@ -331,33 +360,52 @@ def _solve_block(problem: Problem, block: _Block, *, start: np.ndarray | None, d
     """Bound, dive and solve one block; the best plan found and the best proven bound."""
     best_x, bound, by_columns = start, -np.inf, False
     if block.n_vars >= BOUND_MIN_VARS:
-        budget = max(0.0, deadline - time.monotonic())
-        columns = _set_partitioning_bound(problem, block, deadline=time.monotonic() + BOUND_TIME_SHARE * budget,
+        columns = _set_partitioning_bound(problem, block, deadline=_share_of(deadline, BOUND_TIME_SHARE),
                                           start=best_x, duals=duals)
         bound, by_columns = columns.bound, True
         if bound > _worst_cost(block) + FEASIBILITY_TOL:
             return _Outcome(None, np.inf, bound, optimal=False, infeasible=True)
         if best_x is None or not _meets_bound(block.cost @ best_x, bound):
-            fixed = columns.share >= WHOLE_SHARE
-            dive_start = best_x if best_x is not None and best_x[fixed].min(initial=1) > 0.5 else None
-            time_left = FIXED_MIP_TIME_SHARE * max(0.0, deadline - time.monotonic())
-            best_x = _better(block, best_x, _solution(_run_mip(block, time_limit=time_left, seed=seed, start=dive_start, fixed=fixed)))
+            best_x = _better(block, best_x, _dive(block, columns, deadline=_share_of(deadline, DIVE_TIME_SHARE), seed=seed))
     if best_x is not None and _meets_bound(block.cost @ best_x, bound):
-        return _Outcome(best_x, float(block.cost @ best_x), bound, optimal=True, bounded_by_columns=by_columns)
+        return _found(block, best_x, bound, optimal=True, by_columns=by_columns)
     time_left = deadline - time.monotonic()
     if time_left < MIN_RUN_S:
-        return _Outcome(best_x, float(block.cost @ best_x) if best_x is not None else np.inf, bound, optimal=False,
-                        bounded_by_columns=by_columns)
+        if best_x is None:
+            return _Outcome(None, np.inf, bound, optimal=False)
+        return _found(block, best_x, bound, optimal=False, by_columns=by_columns)
     highs = _run_mip(block, time_limit=time_left, seed=seed, start=best_x)
-    status = highs.getModelStatus()
+    solved = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
     best_x = _better(block, best_x, _solution(highs))
     if best_x is None:
-        return _Outcome(None, np.inf, bound, optimal=False, infeasible=status == highspy.HighsModelStatus.kInfeasible)
-    objective = float(block.cost @ best_x)
-    proven = objective if status == highspy.HighsModelStatus.kOptimal else float(highs.getInfo().mip_dual_bound)
-    bound = max(bound, min(proven, objective))
-    optimal = status == highspy.HighsModelStatus.kOptimal or _meets_bound(objective, bound)
-    return _Outcome(best_x, objective, bound, optimal, bounded_by_columns=by_columns)
+        return _Outcome(None, np.inf, bound, optimal=False, infeasible=highs.getModelStatus() == highspy.HighsModelStatus.kInfeasible)
+    proven = float(block.cost @ best_x) if solved else float(highs.getInfo().mip_dual_bound)
+    return _found(block, best_x, max(bound, proven), optimal=solved, by_columns=by_columns)
+
+
+def _found(block: _Block, x: np.ndarray, bound: float, *, optimal: bool, by_columns: bool) -> _Outcome:
+    """The outcome of plan ``x`` under a proven ``bound`` (clipped to its cost against rounding);
+    optimal when the solver says so or the plan meets the bound."""
+    objective = float(block.cost @ x)
+    bound = min(bound, objective)
+    return _Outcome(x, objective, bound, optimal or _meets_bound(objective, bound), bounded_by_columns=by_columns)
+
+
+def _share_of(deadline: float, share: float) -> float:
+    """The moment ``share`` of the time left before ``deadline`` has passed."""
+    now = time.monotonic()
+    return now + share * max(0.0, deadline - now)
+
+
+def _dive(block: _Block, columns: "_Columns", *, deadline: float, seed: int) -> np.ndarray | None:
+    """A plan near the set-partitioning LP: the column dive if it keeps every row, else its fixed
+    学区 (or, if it fixed none, the pairs the LP takes whole) completed by a MIP over all rows."""
+    x, fixed = _column_dive(columns, deadline=_share_of(deadline, COLUMN_DIVE_TIME_SHARE))
+    if x is not None and _keeps_rows(block, x):  # the dive knows only the member and balance rules
+        return x
+    if not fixed.any():
+        fixed = columns.share >= WHOLE_SHARE
+    return _solution(_run_mip(block, time_limit=max(0.0, deadline - time.monotonic()), seed=seed, fixed=fixed))
 
 
 def _meets_bound(objective: float, bound: float) -> bool:

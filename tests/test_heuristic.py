@@ -1,0 +1,162 @@
+"""The heuristic, the warm start, the decomposition and the set-partitioning bound, against brute force."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import partition.solve as solve_module
+from partition.heuristic import heuristic_plan, lp_relaxation
+from partition.model import build_model
+from partition.problem import Problem, Rules
+from partition.solve import InfeasibleError, solve
+from test_solve import brute_force, keeps_rules, random_problem, student_minutes
+
+RULE_SETS = {
+    "members": Rules(max_minutes=None, members=(2, 2), balance=None),
+    "balance": Rules(max_minutes=None, members=None, balance=0.3),
+    "all": Rules(max_minutes=16, members=(1, 3), balance=0.4),
+    "default-like": Rules(max_minutes=None, members=(1, 4), balance=0.25),
+}
+#: On these small instances the heuristic stays within this factor of the optimum.
+SMALL_CASE_RATIO = 1.1
+
+
+def two_regions(seed: int, rules: Rules = Rules(max_minutes=20, members=(1, 4), balance=0.5)) -> Problem:
+    """Two random counties 1,000 km apart, side by side in one problem (every trip between them is beyond any limit)."""
+    left, right = random_problem(seed, n=12, n_cores=3), random_problem(seed + 100, n=12, n_cores=3)
+    far = np.full((12, 12), 1e6 * 60)
+    seconds = np.block([[left.seconds, far], [far, right.seconds]])
+    order = np.argsort(~np.concatenate([left.is_core, right.is_core]), kind="stable")  # cores first, as usual
+    seconds = seconds[np.ix_(order, order)]
+    enrollment = np.concatenate([left.enrollment, right.enrollment])[order]
+    is_core = np.concatenate([left.is_core, right.is_core])[order]
+    return Problem(tuple(f"s{i}" for i in range(24)), enrollment, is_core, seconds, rules)
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("name", list(RULE_SETS))
+def test_heuristic_keeps_every_rule_and_comes_close(seed, name):
+    problem = random_problem(seed, rules=RULE_SETS[name])
+    best = brute_force(problem)
+    found = heuristic_plan(problem, seed=0)
+    if best is None:
+        assert found is None
+        return
+    assert found is not None and keeps_rules(problem, found.core_of)
+    assert found.objective == pytest.approx(student_minutes(problem, found.core_of), rel=1e-9)
+    assert best - 1e-6 <= found.objective <= SMALL_CASE_RATIO * best
+
+
+def test_heuristic_keeps_the_rules_on_a_larger_instance():
+    problem = random_problem(5, n=60, n_cores=12, rules=Rules(max_minutes=15, members=(2, 6), balance=0.25))
+    found = heuristic_plan(problem, seed=3)
+    assert found is not None and keeps_rules(problem, found.core_of)
+    assert found.objective >= lp_relaxation(problem).value - 1e-6
+
+
+def test_heuristic_is_deterministic_for_a_seed():
+    problem = random_problem(2, n=40, n_cores=8, rules=Rules(max_minutes=15, members=(2, 6), balance=0.3))
+    first, second = heuristic_plan(problem, seed=11), heuristic_plan(problem, seed=11)
+    assert first is not None and np.array_equal(first.core_of, second.core_of)
+    assert first.objective == second.objective
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_warm_start_gives_the_same_optimum(seed, monkeypatch):
+    problem = random_problem(seed, n=10, rules=RULE_SETS["all"])
+    best = brute_force(problem)
+    if best is None:
+        pytest.skip("no plan on this instance")
+    warm = solve(problem)
+    monkeypatch.setattr(solve_module, "_warm_start", lambda *args, **kwargs: None)
+    cold = solve(problem)
+    assert warm.status == cold.status == "optimal"
+    assert warm.objective == pytest.approx(best, rel=1e-6) and cold.objective == pytest.approx(best, rel=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_decomposition_gives_the_monolithic_optimum(seed, monkeypatch):
+    problem = two_regions(seed)
+    blocks, contradiction = solve_module._independent_blocks(build_model(problem))
+    assert len(blocks) == 2 and not contradiction
+    decomposed = solve(problem)
+    monkeypatch.setattr(solve_module, "_independent_blocks", lambda model: ([solve_module._whole(model)], False))
+    monolithic = solve(problem)
+    assert decomposed.status == monolithic.status == "optimal"
+    assert decomposed.objective == pytest.approx(monolithic.objective, rel=1e-6)
+    assert keeps_rules(problem, np.asarray(decomposed.core_of))
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("name", list(RULE_SETS))
+def test_set_partitioning_bound_path_finds_the_optimum(seed, name, monkeypatch):
+    monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)
+    problem = random_problem(seed, rules=RULE_SETS[name])
+    best = brute_force(problem)
+    if best is None:
+        with pytest.raises(InfeasibleError):
+            solve(problem)
+        return
+    plan = solve(problem)
+    assert plan.status == "optimal" and plan.solver.endswith(solve_module.BOUND_NAME)
+    assert plan.objective == pytest.approx(best, rel=1e-6) and plan.bound <= best + 1e-6
+    assert keeps_rules(problem, np.asarray(plan.core_of))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_set_partitioning_bound_lies_between_the_lp_and_the_optimum(seed):
+    problem = random_problem(seed, n=10, rules=RULE_SETS["default-like"])
+    best = brute_force(problem)
+    model = build_model(problem)
+    relaxation = lp_relaxation(problem)
+    columns = solve_module._set_partitioning_bound(
+        problem, solve_module._whole(model), deadline=float("inf"), start=None, duals=relaxation.member_duals
+    )
+    assert relaxation.value - 1e-6 <= columns.bound <= best + 1e-6
+
+
+def test_column_dive_gives_a_plan_that_keeps_the_rules():
+    problem = random_problem(7, n=50, n_cores=10, rules=Rules(max_minutes=15, members=(2, 6), balance=0.3))
+    model = build_model(problem)
+    block = solve_module._whole(model)
+    columns = solve_module._set_partitioning_bound(problem, block, deadline=float("inf"), start=None)
+    x, fixed = solve_module._column_dive(columns, deadline=float("inf"))
+    if x is None:  # the dive stopped short: its fixed 学区 leave the rest to the MIP
+        x = solve_module._solution(solve_module._run_mip(block, time_limit=30, seed=0, fixed=fixed))
+    assert x is not None and solve_module._keeps_rows(block, x)
+    assert block.cost @ x >= columns.bound - 1e-6
+
+
+def test_a_run_stopped_by_the_time_limit_is_never_optimal():
+    problem = random_problem(3, n=40, n_cores=8, rules=Rules(max_minutes=15, members=(2, 6), balance=0.3))
+    try:
+        plan = solve(problem, time_limit=0)
+    except InfeasibleError as error:
+        assert "time limit" in str(error)
+        return
+    assert plan.status == "feasible" and plan.gap > 0
+    assert keeps_rules(problem, np.asarray(plan.core_of))
+
+
+def test_set_partitioning_bound_proves_infeasibility(monkeypatch):
+    monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)
+    problem = random_problem(0, rules=Rules(max_minutes=None, members=(2, 2), balance=0.01))
+    assert brute_force(problem) is None
+    with pytest.raises(InfeasibleError, match="cannot all hold together"):
+        solve(replace(problem, rules=replace(problem.rules, max_minutes=None)))
+
+
+@pytest.mark.parametrize("name", ["mix", "township", "together", "apart", "fixed", "contiguity"])
+def test_set_partitioning_path_keeps_the_other_rules(name, monkeypatch):
+    """The bound and its dive know only the member and balance rules; the plan must keep every rule."""
+    import test_rules
+
+    monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)
+    problem = test_rules.biting(test_rules.RULES[name])
+    plan = solve(problem)
+    core_of = np.asarray(plan.core_of)
+    assert test_rules.keeps(problem, core_of)
+    assert test_rules.cost(problem, core_of) == pytest.approx(test_rules.brute_force(problem), rel=1e-6)
