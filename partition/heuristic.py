@@ -26,7 +26,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix, vstack
 
-from .model import enrollment_band
+from .model import BALANCE_WEIGHT, district_mean, enrollment_band, pair_costs
 from .plan import UNASSIGNED
 from .problem import Problem
 
@@ -104,13 +104,13 @@ def rule_windows(problem: Problem) -> tuple[tuple[float, float], tuple[float, fl
 
 
 def lp_relaxation(problem: Problem) -> Relaxation | None:
-    """The LP relaxation of the travel limit, member count and balance rules; None if it has no solution."""
-    member, core, minutes = problem.feasible_pairs()
+    """The LP relaxation of the travel limit, member count and balance rules (student-minutes and
+    tie-breaks, the imbalance term left out); None if it has no solution."""
+    member, core, cost = pair_costs(problem)
     n_pairs, n_members, n_cores = len(member), len(problem.members), len(problem.cores)
     if n_pairs == 0:
         return None
     students = problem.enrollment[problem.members].astype(float)
-    cost = students[member] * minutes
     pairs = np.arange(n_pairs)
     reached = np.unique(member)
     assign = csr_matrix((np.ones(n_pairs), (np.searchsorted(reached, member), pairs)), shape=(len(reached), n_pairs))
@@ -194,7 +194,8 @@ class _Search:
     """
 
     def __init__(self, problem: Problem, rng: np.random.Generator):
-        member, core, minutes = problem.feasible_pairs()
+        member, core, cost = pair_costs(problem)
+        minutes = problem.feasible_pairs()[2]
         self.rng = rng
         self.active = np.unique(member)
         self.stranded = len(self.active) < len(problem.members)
@@ -202,7 +203,8 @@ class _Search:
         self.students = problem.enrollment[problem.members[self.active]].astype(float)
         self.core_students = problem.enrollment[problem.cores].astype(float)
         self.pair_member, self.pair_core = np.searchsorted(self.active, member), core
-        self.pair_cost = self.students[self.pair_member] * minutes
+        self.pair_cost = cost
+        self.mean = district_mean(problem)
         self.typical_minutes = float(np.median(minutes)) if len(minutes) else 1.0
         (self.count_low, self.count_high), (self.load_low, self.load_high) = rule_windows(problem)
         self.count_weight = COUNT_VIOLATION_WEIGHT * problem.enrollment.sum() / self.n_cores
@@ -228,7 +230,14 @@ class _Search:
             self.holds[c].add(i)
 
     def total_cost(self) -> float:
-        return float(sum(self.cost[(i, c)] for i, c in enumerate(self.core.tolist())))
+        """The objective of the current plan: its pairs and the imbalance of its 学区."""
+        pairs = sum(self.cost[(i, c)] for i, c in enumerate(self.core.tolist()))
+        return float(pairs + BALANCE_WEIGHT * np.abs(self.load - self.mean).sum())
+
+    def _imbalance_change(self, c: int, d_load: float) -> float:
+        """Change of the objective's imbalance term when core c gains ``d_load`` students."""
+        load = self.load_list[c]
+        return BALANCE_WEIGHT * (abs(load + d_load - self.mean) - abs(load - self.mean))
 
     def _violations(self, count, load):
         """Violation of the member count and balance rules of cores with these counts and loads."""
@@ -287,7 +296,8 @@ class _Search:
                 continue
             before = before_c + self._core_violation(d)
             shift_cost = self.cost[(i, d)] - cost_i
-            gain = self._gain(after_c + self._core_violation(d, 1, e_i) - before, shift_cost, penalty)
+            balance = self._imbalance_change(c, -e_i) + self._imbalance_change(d, e_i)
+            gain = self._gain(after_c + self._core_violation(d, 1, e_i) - before, shift_cost + balance, penalty)
             if gain > best_gain:
                 best, best_gain = (d, None), gain
             for j in self.holds[d]:
@@ -296,7 +306,8 @@ class _Search:
                     continue
                 e_j = self.student_list[j]
                 after = self._core_violation(c, 0, e_j - e_i) + self._core_violation(d, 0, e_i - e_j)
-                gain = self._gain(after - before, shift_cost + back - self.cost[(j, d)], penalty)
+                balance = self._imbalance_change(c, e_j - e_i) + self._imbalance_change(d, e_i - e_j)
+                gain = self._gain(after - before, shift_cost + back - self.cost[(j, d)] + balance, penalty)
                 if gain > best_gain:
                     best, best_gain = (d, j), gain
         return best
@@ -331,8 +342,10 @@ class _Search:
         weight = self.students[group]
         count_d = to_d.sum(axis=1)
         load_d = to_d @ weight
+        load_c = self.core_students[c] + weight.sum() - load_d
         cost = np.where(to_d, cost_d, cost_c).sum(axis=1)
-        violation = self._violations(n - count_d, self.core_students[c] + weight.sum() - load_d) * self.core_weight[c]
+        cost += BALANCE_WEIGHT * (np.abs(load_c - self.mean) + np.abs(self.core_students[d] + load_d - self.mean))
+        violation = self._violations(n - count_d, load_c) * self.core_weight[c]
         violation += self._violations(count_d, self.core_students[d] + load_d) * self.core_weight[d]
         now = int(sum(1 << k for k, i in enumerate(group) if self.core[i] == d))
         if penalty == np.inf:

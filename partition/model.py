@@ -12,36 +12,58 @@ beyond the limit is never a variable. Rows come in blocks, one per rule that is 
 - ``township``: the schools of a 乡镇/街道 share one core (the township's own core if it has one);
 - ``together`` / ``apart`` / ``fixed``: the planner's locks;
 - ``contiguity``: ``x[i, c] <= Σ x[j, c]`` over i's neighbours j nearer to c (unless c is a
-  neighbour of i): the shortest-path-tree formulation of attendance-boundary research.
+  neighbour of i): the shortest-path-tree formulation of attendance-boundary research;
+- ``imbalance``: ``d[c] >= |enrollment of 学区 c - mean|``, one continuous ``d[c]`` per core.
 
-Objective: student-minutes, Σ enrollment × minutes to the core.
+Objective (:func:`objective_value` computes it for any plan), in three documented parts:
+
+1. **student-minutes**, Σ enrollment × minutes to the core: what the plan is for;
+2. **imbalance**, :data:`BALANCE_WEIGHT` × Σ |学区 enrollment − mean|: among plans of (nearly) equal
+   student-minutes, the better balanced one;
+3. **tie-break**, up to :data:`TIE_WEIGHT` per member: a fixed pseudo-random weight of each (school,
+   core) pair from a hash of the two ids, so that no two plans cost exactly the same and the optimum
+   is unique, whatever the order of the schools in the table.
+
+The last two are small by design: the imbalance term trades one student of imbalance for 0.01
+student-minutes, the tie-break is below 0.001 student-minutes per school. The solver resolves the
+objective to its relative tolerance (``MIP_REL_GAP`` in :mod:`partition.solve`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.sparse import csc_matrix
 
-from .problem import Problem
+from .plan import UNASSIGNED
+from .problem import BALANCE_WEIGHT, SECONDS_PER_MINUTE, TIE_WEIGHT, Problem
 
-__all__ = ["Model", "build_model", "enrollment_band", "reachable_members"]
+__all__ = [
+    "Model", "build_model", "enrollment_band", "district_mean", "reachable_members",
+    "student_minutes", "imbalance", "tie_break", "objective_value", "pair_costs", "BALANCE_WEIGHT", "TIE_WEIGHT",
+]
+
+_HASH_BYTES = 8
 
 
 @dataclass(frozen=True, eq=False)
 class Model:
-    """A MILP ``min cost·x + offset  s.t.  row_lower <= A x <= row_upper,  x binary``.
+    """A MILP ``min cost·x  s.t.  row_lower <= A x <= row_upper,  0 <= x <= upper``.
+
+    The first columns are the binary (member, core) pairs; the rest, if any, are the continuous
+    imbalance variables, one per core.
 
     Attributes
     ----------
     member, core : numpy.ndarray
-        For each variable, its member row and core column (positions in ``problem.members`` and
-        ``problem.cores``).
+        For each column, its member row and core column (positions in ``problem.members`` and
+        ``problem.cores``); ``member`` is -1 for an imbalance column.
     cost : numpy.ndarray
-        Objective coefficient of each variable.
-    offset : float
-        Constant added to the objective.
+        Objective coefficient of each column.
+    upper : numpy.ndarray
+        Upper bound of each column (1 for a pair).
     matrix : scipy.sparse.csc_matrix
         The constraint matrix ``A``, rows grouped in blocks.
     row_lower, row_upper : numpy.ndarray
@@ -52,16 +74,55 @@ class Model:
     member: np.ndarray
     core: np.ndarray
     cost: np.ndarray
-    offset: float
+    upper: np.ndarray
     matrix: csc_matrix
     row_lower: np.ndarray
     row_upper: np.ndarray
-    blocks: tuple[tuple[str, int], ...]
+    blocks: tuple[tuple[str, int], ...] = ()
 
     @property
     def n_vars(self) -> int:
-        """Number of (member, core) variables."""
+        """Number of columns."""
         return len(self.member)
+
+    @property
+    def is_pair(self) -> np.ndarray:
+        """Which columns are binary (member, core) pairs."""
+        return self.member >= 0
+
+    def restrict(self, columns: np.ndarray, rows: np.ndarray) -> "Model":
+        """The model over some columns and rows only."""
+        matrix = self.matrix[:, columns].tocsr()[rows].tocsc()
+        matrix.sort_indices()
+        return Model(member=self.member[columns], core=self.core[columns], cost=self.cost[columns],
+                     upper=self.upper[columns], matrix=matrix, row_lower=self.row_lower[rows],
+                     row_upper=self.row_upper[rows])
+
+    def keeps_rows(self, x: np.ndarray, tol: float = 1e-6) -> bool:
+        """Whether ``x`` keeps every row."""
+        activity = self.matrix @ x
+        return bool(((activity >= self.row_lower - tol) & (activity <= self.row_upper + tol)).all())
+
+    def complete(self, x: np.ndarray) -> np.ndarray:
+        """``x`` with each continuous column at the least value its rows allow, given the pairs in ``x``.
+
+        Every row holding a continuous column reads ``d + (pairs) >= lower``, so that value is the
+        largest ``lower - (pairs)`` over its rows, and at least 0.
+        """
+        x = np.where(self.is_pair, x, 0.0)
+        slack = self.row_lower - self.matrix @ x
+        for column in np.flatnonzero(~self.is_pair):
+            start, end = self.matrix.indptr[column], self.matrix.indptr[column + 1]
+            rows, coefficients = self.matrix.indices[start:end], self.matrix.data[start:end]
+            x[column] = max(0.0, float(np.max(slack[rows] / coefficients, initial=0.0)))
+        return x
+
+    def vector(self, problem: Problem, core_of: np.ndarray) -> np.ndarray:
+        """The column values of a plan given as each school's core position."""
+        pairs = self.is_pair
+        x = np.zeros(self.n_vars)
+        x[pairs] = core_of[problem.members[self.member[pairs]]] == problem.cores[self.core[pairs]]
+        return self.complete(x)
 
 
 @dataclass
@@ -118,32 +179,82 @@ def reachable_members(problem: Problem) -> np.ndarray:
     return np.unique(member)
 
 
-def enrollment_band(problem: Problem) -> tuple[float, float]:
-    """The (low, high) total enrollment every 学区 must fall within under the balance rule.
-
-    The mean is over all schools, or with ``allow_unassigned`` over the cores and the members
-    that reach one (the others are left out).
-    """
+def district_mean(problem: Problem) -> float:
+    """The mean enrollment of a 学区: over all schools, or with ``allow_unassigned`` over the cores
+    and the members that reach one (the others are left out)."""
     members = reachable_members(problem) if problem.rules.allow_unassigned else np.arange(len(problem.members))
     students = problem.enrollment[problem.cores].sum() + problem.enrollment[problem.members[members]].sum()
-    mean = students / len(problem.cores)
+    return float(students / max(len(problem.cores), 1))
+
+
+def enrollment_band(problem: Problem) -> tuple[float, float]:
+    """The (low, high) total enrollment every 学区 must fall within under the balance rule."""
+    mean = district_mean(problem)
     return (1 - problem.rules.balance) * mean, (1 + problem.rules.balance) * mean
 
 
-def build_model(problem: Problem, *, objective: bool = True) -> Model:
-    """The MILP of ``problem``; with ``objective=False`` every cost is 0 (feasibility only)."""
+def tie_break(problem: Problem, schools: np.ndarray, cores: np.ndarray) -> np.ndarray:
+    """The tie-break weight of each (school, core) pair, by school positions: in ``[0, TIE_WEIGHT)``.
+
+    A hash of the two school ids, so it follows the schools, not their order in the table.
+    """
+    ids = problem.school_ids
+    units = [
+        int.from_bytes(hashlib.blake2b(f"{ids[s]}\x1f{ids[c]}".encode(), digest_size=_HASH_BYTES).digest(), "big")
+        for s, c in zip(np.asarray(schools).tolist(), np.asarray(cores).tolist())
+    ]
+    return TIE_WEIGHT * np.asarray(units, dtype=float) / 2.0 ** (8 * _HASH_BYTES)
+
+
+def pair_costs(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(member row, core column, cost) of every feasible pair: student-minutes plus its tie-break weight."""
     member, core, minutes = problem.feasible_pairs()
     students = problem.enrollment[problem.members].astype(float)[member]
-    rows = _Rows(len(member))
+    return member, core, students * minutes + tie_break(problem, problem.members[member], problem.cores[core])
+
+
+def _district_loads(problem: Problem, core_of: np.ndarray) -> np.ndarray:
+    assigned = core_of != UNASSIGNED
+    loads = np.bincount(core_of[assigned], weights=problem.enrollment[assigned], minlength=len(problem.school_ids))
+    return loads[problem.cores]
+
+
+def student_minutes(problem: Problem, core_of: np.ndarray) -> float:
+    """Σ enrollment × minutes to the core (the longer direction) over the assigned members."""
+    members = problem.members[core_of[problem.members] != UNASSIGNED]
+    cores = core_of[members]
+    minutes = np.maximum(problem.seconds[members, cores], problem.seconds[cores, members]) / SECONDS_PER_MINUTE
+    return float(problem.enrollment[members] @ minutes)
+
+
+def imbalance(problem: Problem, core_of: np.ndarray) -> float:
+    """Σ over 学区 of |its enrollment (core included) − :func:`district_mean`|, in students."""
+    return float(np.abs(_district_loads(problem, core_of) - district_mean(problem)).sum())
+
+
+def objective_value(problem: Problem, core_of: np.ndarray) -> float:
+    """The objective of a plan: student-minutes + :data:`BALANCE_WEIGHT` × imbalance + tie-break."""
+    members = problem.members[core_of[problem.members] != UNASSIGNED]
+    ties = tie_break(problem, members, core_of[members]).sum()
+    return student_minutes(problem, core_of) + BALANCE_WEIGHT * imbalance(problem, core_of) + float(ties)
+
+
+def build_model(problem: Problem, *, objective: bool = True) -> Model:
+    """The MILP of ``problem``; with ``objective=False`` it has no cost and no imbalance columns (feasibility only)."""
+    member, core, minutes = problem.feasible_pairs()
+    students = problem.enrollment[problem.members].astype(float)[member]
+    n_pairs, n_cores = len(member), len(problem.cores)
+    n_vars = n_pairs + (n_cores if objective else 0)
+    rows = _Rows(n_vars)
     pairs = _Pairs(problem, member, core)
     rules = problem.rules
     _assign_rows(rows, problem, member)
     if rules.members is not None:
-        _per_core_rows(rows, "members", core, np.ones(len(core)), *map(float, rules.members), n_cores=len(problem.cores))
+        _per_core_rows(rows, "members", core, np.ones(len(core)), *map(float, rules.members), n_cores=n_cores)
     if rules.balance is not None:
         low, high = enrollment_band(problem)
         core_students = problem.enrollment[problem.cores].astype(float)
-        _per_core_rows(rows, "balance", core, students, low - core_students, high - core_students, n_cores=len(problem.cores))
+        _per_core_rows(rows, "balance", core, students, low - core_students, high - core_students, n_cores=n_cores)
     if rules.min_rural:
         _mix_rows(rows, problem, member, core)
     if rules.indicator_band is not None:
@@ -160,14 +271,33 @@ def build_model(problem: Problem, *, objective: bool = True) -> Model:
     if rules.contiguity:
         _contiguity_rows(rows, problem, pairs, member, core, minutes)
 
-    cost = students * minutes if objective else np.zeros(len(member))
+    cost, upper = np.zeros(n_vars), np.ones(n_vars)
+    columns_member, columns_core = np.full(n_vars, -1, dtype=np.int64), np.zeros(n_vars, dtype=np.int64)
+    columns_member[:n_pairs], columns_core[:n_pairs] = member, core
+    if objective:
+        cost[:n_pairs] = pair_costs(problem)[2]
+        _imbalance_rows(rows, problem, core, students, first_column=n_pairs)
+        cost[n_pairs:] = BALANCE_WEIGHT
+        upper[n_pairs:] = float(problem.enrollment.sum())
+        columns_core[n_pairs:] = np.arange(n_cores)
     names = np.array(rows.names, dtype=object)
-    block_names = list(dict.fromkeys(rows.names))
     return Model(
-        member=member, core=core, cost=cost, offset=0.0, matrix=rows.matrix(),
+        member=columns_member, core=columns_core, cost=cost, upper=upper, matrix=rows.matrix(),
         row_lower=np.array(rows.lower, float), row_upper=np.array(rows.upper, float),
-        blocks=tuple((name, int((names == name).sum())) for name in block_names),
+        blocks=tuple((name, int((names == name).sum())) for name in dict.fromkeys(rows.names)),
     )
+
+
+def _imbalance_rows(rows: _Rows, problem: Problem, core: np.ndarray, students: np.ndarray, *, first_column: int) -> None:
+    """``d[c] - load(c) >= e_c - mean`` and ``d[c] + load(c) >= mean - e_c``: d[c] is at least |学区 c − mean|."""
+    mean = district_mean(problem)
+    order = np.argsort(core, kind="stable")
+    starts = np.searchsorted(core[order], np.arange(len(problem.cores) + 1))
+    for c, school in enumerate(problem.cores):
+        chosen = order[starts[c] : starts[c + 1]]
+        offset = float(problem.enrollment[school]) - mean
+        for sign in (-1.0, 1.0):
+            rows.add("imbalance", [first_column + c, *chosen], [1.0, *(sign * students[chosen])], sign * -offset, np.inf)
 
 
 def _assign_rows(rows: _Rows, problem: Problem, member: np.ndarray) -> None:

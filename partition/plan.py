@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .problem import Problem, Rules
+from .problem import BALANCE_WEIGHT, TIE_WEIGHT, Problem, Rules
 
 __all__ = ["Plan", "PLAN_SCHEMA_VERSION", "UNASSIGNED"]
 
 #: Version of the plan.json / plan.csv layout; bump when a field changes meaning.
-PLAN_SCHEMA_VERSION = 1
+PLAN_SCHEMA_VERSION = 2
 #: The ``core_of`` value of a school left out of the plan.
 UNASSIGNED = -1
 
@@ -30,13 +30,18 @@ class Plan:
     status : str
         ``optimal``, ``feasible`` (a time limit stopped the search; see ``gap``).
     objective : float
-        Enrollment-weighted minutes to the core (student-minutes).
+        The objective (:func:`partition.model.objective_value`): student-minutes plus the small
+        imbalance and tie-break terms.
     bound : float
         The solver's proven lower bound on the objective.
     gap : float
         ``(objective - bound) / objective``, 0 when proven optimal.
     seed : int
     input_hash : str
+    student_minutes : float
+        Enrollment-weighted minutes to the core.
+    imbalance : float
+        Σ over 学区 of |its enrollment − the mean|, in students.
     """
 
     core_of: tuple[int, ...]
@@ -48,6 +53,8 @@ class Plan:
     gap: float
     seed: int
     input_hash: str
+    student_minutes: float = 0.0
+    imbalance: float = 0.0
 
     @classmethod
     def from_assignment(cls, problem: Problem, core_of: np.ndarray, **result) -> "Plan":
@@ -61,8 +68,11 @@ class Plan:
             "rules": self.rules.to_dict(),
             "solver": self.solver,
             "status": self.status,
-            "objective_student_minutes": round(self.objective, 6),
-            "bound_student_minutes": round(self.bound, 6),
+            "objective": round(self.objective, 6),
+            "bound": round(self.bound, 6),
+            "student_minutes": round(self.student_minutes, 6),
+            "imbalance_students": round(self.imbalance, 6),
+            "objective_weights": {"student_minutes": 1.0, "imbalance_students": BALANCE_WEIGHT, "tie_break_max": TIE_WEIGHT},
             "gap": round(self.gap, 9),
             "seed": self.seed,
             "input_hash": self.input_hash,

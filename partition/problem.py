@@ -23,6 +23,8 @@ __all__ = [
     "DEFAULT_BALANCE",
     "LEVEL_CHOICES",
     "SECONDS_PER_MINUTE",
+    "BALANCE_WEIGHT",
+    "TIE_WEIGHT",
 ]
 
 #: Longest travel time between a member school and its core, in minutes (both directions).
@@ -34,6 +36,12 @@ DEFAULT_BALANCE = 0.25
 #: Which schools a plan covers: all levels together, or the primary or junior plan alone.
 LEVEL_CHOICES = ("all", "primary", "junior")
 SECONDS_PER_MINUTE = 60.0
+#: The objective's secondary term: student-minutes one student of imbalance costs (|学区 enrollment
+#: − mean|, summed over 学区; see :mod:`partition.model`).
+BALANCE_WEIGHT = 0.01
+#: The objective's tie-break: each (school, core) pair weighs a fixed amount in ``[0, TIE_WEIGHT)``
+#: student-minutes, from a hash of the two ids.
+TIE_WEIGHT = 1e-3
 #: 城乡类型 values that count as town or rural for the mix rule (城乡联建).
 RURAL_AREA_TYPES = ("town", "rural")
 

@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 
 import partition.solve as solve_module
+from partition import highs
+from partition.columns import column_generation, price_and_dive
 from partition.heuristic import heuristic_plan, lp_relaxation
 from partition.model import build_model
 from partition.problem import Problem, Rules
 from partition.solve import InfeasibleError, solve
-from test_solve import brute_force, keeps_rules, random_problem, student_minutes
+from test_solve import brute_force, cost, keeps_rules, random_problem
 
 RULE_SETS = {
     "members": Rules(max_minutes=None, members=(2, 2), balance=None),
@@ -46,7 +48,7 @@ def test_heuristic_keeps_every_rule_and_comes_close(seed, name):
         assert found is None
         return
     assert found is not None and keeps_rules(problem, found.core_of)
-    assert found.objective == pytest.approx(student_minutes(problem, found.core_of), rel=1e-9)
+    assert found.objective == pytest.approx(cost(problem, found.core_of), rel=1e-9)
     assert best - 1e-6 <= found.objective <= SMALL_CASE_RATIO * best
 
 
@@ -83,7 +85,7 @@ def test_decomposition_gives_the_monolithic_optimum(seed, monkeypatch):
     blocks, contradiction = solve_module._independent_blocks(build_model(problem))
     assert len(blocks) == 2 and not contradiction
     decomposed = solve(problem)
-    monkeypatch.setattr(solve_module, "_independent_blocks", lambda model: ([solve_module._whole(model)], False))
+    monkeypatch.setattr(solve_module, "_independent_blocks", lambda model: ([(np.arange(model.n_vars), model)], False))
     monolithic = solve(problem)
     assert decomposed.status == monolithic.status == "optimal"
     assert decomposed.objective == pytest.approx(monolithic.objective, rel=1e-6)
@@ -112,22 +114,21 @@ def test_set_partitioning_bound_lies_between_the_lp_and_the_optimum(seed):
     best = brute_force(problem)
     model = build_model(problem)
     relaxation = lp_relaxation(problem)
-    columns = solve_module._set_partitioning_bound(
-        problem, solve_module._whole(model), deadline=float("inf"), start=None, duals=relaxation.member_duals
-    )
+    columns = column_generation(problem, model, deadline=float("inf"), duals=relaxation.member_duals)
     assert relaxation.value - 1e-6 <= columns.bound <= best + 1e-6
 
 
 def test_column_dive_gives_a_plan_that_keeps_the_rules():
     problem = random_problem(7, n=50, n_cores=10, rules=Rules(max_minutes=15, members=(2, 6), balance=0.3))
     model = build_model(problem)
-    block = solve_module._whole(model)
-    columns = solve_module._set_partitioning_bound(problem, block, deadline=float("inf"), start=None)
-    x, fixed = solve_module._column_dive(columns, deadline=float("inf"))
-    if x is None:  # the dive stopped short: its fixed 学区 leave the rest to the MIP
-        x = solve_module._solution(solve_module._run_mip(block, time_limit=30, seed=0, fixed=fixed))
-    assert x is not None and solve_module._keeps_rows(block, x)
-    assert block.cost @ x >= columns.bound - 1e-6
+    columns = column_generation(problem, model, deadline=float("inf"))
+    pairs, fixed = price_and_dive(columns, deadline=float("inf"))
+    if pairs is None:  # the dive stopped short: its fixed 学区 leave the rest to the MIP
+        x = highs.solve_mip(model, time_limit=30, fixed=solve_module._with_pairs(model, fixed) > 0.5).x
+    else:
+        x = solve_module._with_pairs(model, pairs)
+    assert model.keeps_rows(x)
+    assert model.cost @ x >= columns.bound - 1e-6
 
 
 def test_a_run_stopped_by_the_time_limit_is_never_optimal():

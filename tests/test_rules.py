@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from scipy.spatial import Delaunay
 
-from partition.problem import Locks, Problem, Rules
+from partition.model import tie_break
+from partition.problem import BALANCE_WEIGHT, Locks, Problem, Rules
 from partition.solve import InfeasibleError, solve
 
 LOOSE = Rules(max_minutes=None, members=None, balance=None)
@@ -102,11 +103,19 @@ def keeps(problem: Problem, core_of: np.ndarray) -> bool:
 
 
 def cost(problem: Problem, core_of: np.ndarray) -> tuple[int, float]:
-    """(students left out, student-minutes): compared lexicographically."""
+    """(students left out, the documented objective): compared lexicographically.
+
+    The objective: student-minutes, plus BALANCE_WEIGHT per student of |学区 enrollment - mean| (the
+    mean over the schools in the plan), plus each chosen pair's tie-break weight.
+    """
     t, m = minutes(problem), problem.members
     out = core_of[m] == UNASSIGNED
     inside = m[~out]
-    return int(problem.enrollment[m[out]].sum()), float((problem.enrollment[inside] * t[inside, core_of[inside]]).sum())
+    totals = np.array([problem.enrollment[core_of == c].sum() for c in problem.cores])
+    imbalance = np.abs(totals - totals.mean()).sum()
+    ties = tie_break(problem, inside, core_of[inside]).sum()
+    objective = (problem.enrollment[inside] * t[inside, core_of[inside]]).sum() + BALANCE_WEIGHT * imbalance + ties
+    return int(problem.enrollment[m[out]].sum()), float(objective)
 
 
 def brute_force(problem: Problem):
@@ -196,7 +205,7 @@ def test_fixed_pair_beyond_the_limit_is_explained():
 
 
 def test_max_objective_minimises_the_longest_trip_first():
-    from partition.solve import smallest_feasible_limit
+    from partition.feasibility import smallest_feasible_limit
 
     problem = instance(1, n=10, rules=Rules(max_minutes=30, members=(1, 4), balance=0.5))
     longest = lambda plan: max(minutes(problem)[m, plan.core_of[m]] for m in problem.members)  # noqa: E731

@@ -7,8 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
+from partition.model import tie_break
 from partition.plan import Plan
-from partition.problem import Problem, Rules
+from partition.problem import BALANCE_WEIGHT, Problem, Rules
 from partition.solve import InfeasibleError, solve
 
 NO_RULES = Rules(max_minutes=None, members=None, balance=None)
@@ -49,15 +50,31 @@ def student_minutes(problem: Problem, core_of: np.ndarray) -> float:
     return float((problem.enrollment[m] * minutes[m, core_of[m]]).sum())
 
 
-def brute_force(problem: Problem) -> float | None:
+def cost(problem: Problem, core_of: np.ndarray) -> float:
+    """The documented objective, from its definition: student-minutes, plus BALANCE_WEIGHT per student
+    of |学区 enrollment - mean|, plus each chosen pair's tie-break weight."""
+    totals = np.array([problem.enrollment[core_of == c].sum() for c in problem.cores])
+    imbalance = np.abs(totals - problem.enrollment.sum() / len(problem.cores)).sum()
+    ties = tie_break(problem, problem.members, core_of[problem.members]).sum()
+    return student_minutes(problem, core_of) + BALANCE_WEIGHT * imbalance + ties
+
+
+def brute_force_plan(problem: Problem) -> tuple[float, np.ndarray] | None:
+    """The least cost over every assignment that keeps the rules, and that assignment."""
     best = None
     core_of = np.arange(len(problem.school_ids))
     for choice in itertools.product(problem.cores, repeat=len(problem.members)):
         core_of[problem.members] = choice
         if keeps_rules(problem, core_of):
-            value = student_minutes(problem, core_of)
-            best = value if best is None or value < best else best
+            value = cost(problem, core_of)
+            if best is None or value < best[0]:
+                best = (value, core_of.copy())
     return best
+
+
+def brute_force(problem: Problem) -> float | None:
+    best = brute_force_plan(problem)
+    return None if best is None else best[0]
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -69,7 +86,7 @@ def brute_force(problem: Problem) -> float | None:
 )
 def test_optimum_equals_brute_force(seed, rules):
     problem = random_problem(seed, rules=rules)
-    best = brute_force(problem)
+    best = brute_force_plan(problem)
     if best is None:
         with pytest.raises(InfeasibleError):
             solve(problem)
@@ -78,8 +95,9 @@ def test_optimum_equals_brute_force(seed, rules):
     core_of = np.asarray(plan.core_of)
     assert plan.status == "optimal"
     assert keeps_rules(problem, core_of)
-    assert student_minutes(problem, core_of) == pytest.approx(best, rel=1e-6)
-    assert plan.objective == pytest.approx(best, rel=1e-6)
+    assert plan.objective == pytest.approx(best[0], rel=1e-6) and cost(problem, core_of) == pytest.approx(best[0], rel=1e-6)
+    assert np.array_equal(core_of, best[1])  # the optimum is unique: the brute-force one
+    assert plan.student_minutes == pytest.approx(student_minutes(problem, core_of), rel=1e-9)
     assert plan.bound <= plan.objective + 1e-6
 
 
@@ -153,7 +171,7 @@ def test_same_problem_same_plan():
 
 @pytest.mark.parametrize("seed", range(4))
 def test_smallest_feasible_limit_is_tight(seed):
-    from partition.solve import LIMIT_STEP_MIN, has_plan, smallest_feasible_limit
+    from partition.feasibility import LIMIT_STEP_MIN, has_plan, smallest_feasible_limit
 
     problem = random_problem(seed, n=14, n_cores=3, rules=Rules(max_minutes=1.0, members=(2, 6), balance=0.3))
     limit = smallest_feasible_limit(problem)

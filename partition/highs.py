@@ -1,0 +1,100 @@
+"""HiGHS through highspy: a :class:`~partition.model.Model` in, a 0/1 plan and a proven bound out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from .model import Model
+
+__all__ = ["MipResult", "solve_mip", "VERSION"]
+
+VERSION = highspy.Highs().version()
+#: Fewest seconds worth starting a run with.
+MIN_RUN_S = 0.01
+
+
+@dataclass(frozen=True, eq=False)
+class MipResult:
+    """What a HiGHS run found.
+
+    Attributes
+    ----------
+    x : numpy.ndarray or None
+        The best solution (pairs rounded to 0/1), None without one.
+    bound : float
+        HiGHS's proven lower bound (``-inf`` when it has none).
+    optimal, infeasible : bool
+        HiGHS's own verdict: optimal within its gap tolerance, or no solution exists.
+    """
+
+    x: np.ndarray | None
+    bound: float
+    optimal: bool
+    infeasible: bool
+
+
+def solve_mip(model: Model, *, time_limit: float, seed: int = 0, rel_gap: float = 1e-6, start: np.ndarray | None = None,
+              fixed: np.ndarray | None = None, max_nodes: int | None = None, heuristic_effort: float | None = None) -> MipResult:
+    """Run HiGHS on ``model`` (one thread), from ``start`` if given, with the ``fixed`` pairs set to 1.
+
+    The result is read honestly: ``optimal`` only when HiGHS says so, never when a time or node
+    limit stopped it.
+    """
+    if time_limit < MIN_RUN_S:
+        return MipResult(start, -np.inf, optimal=False, infeasible=False)
+    highs = _to_highs(model)
+    highs.setOptionValue("time_limit", float(time_limit))
+    highs.setOptionValue("random_seed", int(seed))
+    highs.setOptionValue("threads", 1)
+    highs.setOptionValue("mip_rel_gap", float(rel_gap))
+    if max_nodes is not None:
+        highs.setOptionValue("mip_max_nodes", int(max_nodes))
+    if heuristic_effort is not None:
+        highs.setOptionValue("mip_heuristic_effort", float(heuristic_effort))
+    if fixed is not None and fixed.any():
+        chosen = np.flatnonzero(fixed).astype(np.int32)
+        highs.changeColsBounds(len(chosen), chosen, np.ones(len(chosen)), np.ones(len(chosen)))
+    if start is not None:
+        highs.setSolution(_solution_of(start))
+    highs.run()
+    status = highs.getModelStatus()
+    feasible = highs.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    x = None
+    if feasible:
+        x = np.asarray(highs.getSolution().col_value, dtype=float)
+        x = model.complete(np.where(model.is_pair, np.round(x), x))
+    infeasible = status == highspy.HighsModelStatus.kInfeasible
+    bound = float(highs.getInfo().mip_dual_bound)
+    bound = np.inf if infeasible else (bound if np.isfinite(bound) else -np.inf)
+    return MipResult(x, bound, optimal=status == highspy.HighsModelStatus.kOptimal, infeasible=infeasible)
+
+
+def _solution_of(x: np.ndarray) -> highspy.HighsSolution:
+    solution = highspy.HighsSolution()
+    solution.col_value = list(map(float, x))
+    solution.value_valid = True
+    return solution
+
+
+def _to_highs(model: Model) -> highspy.Highs:
+    """Pass ``model`` to a new, silent HiGHS instance: pairs binary, the other columns continuous."""
+    n_vars, n_rows = model.n_vars, model.matrix.shape[0]
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_vars, n_rows
+    lp.col_cost_ = model.cost
+    lp.col_lower_, lp.col_upper_ = np.zeros(n_vars), model.upper
+    lp.row_lower_ = np.where(np.isfinite(model.row_lower), model.row_lower, -highspy.kHighsInf)
+    lp.row_upper_ = np.where(np.isfinite(model.row_upper), model.row_upper, highspy.kHighsInf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_ = model.matrix.indptr, model.matrix.indices
+    lp.a_matrix_.value_ = model.matrix.data
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_vars, n_rows
+    integer, continuous = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+    lp.integrality_ = [integer if pair else continuous for pair in model.is_pair.tolist()]
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.passModel(lp)
+    return highs
