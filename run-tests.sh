@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the tests need (the package with its test extras; Chromium and CJK fonts for the
-# browser tests when absent) and run the whole default test suite. Extra arguments go to pytest.
+# browser tests when absent), lint with ruff and run the whole default test suite. Extra arguments
+# go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -12,4 +13,5 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'No
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
 
+python -m ruff check --quiet .
 exec python -m pytest "$@"

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from .heuristic import rule_windows
-from .model import BALANCE_WEIGHT, Model, district_mean
+from . import highs
+from .heuristic import Heuristic, lp_relaxation
+from .model import BALANCE_WEIGHT, Model, build_model, district_mean, rule_windows
 from .problem import Problem
 
-__all__ = ["Columns", "column_generation", "price_and_dive"]
+__all__ = ["Columns", "column_generation", "price_and_dive", "dive", "dive_plan", "with_pairs"]
 
 #: Column generation stops when its LP and its bound agree within this relative gap.
 REL_TOL = 1e-5
@@ -47,6 +48,13 @@ DIVE_MAX_BACKTRACKS = 5
 INTEGRAL_TOL = 1e-6
 #: A pair the LP takes at least this much of is fixed when the dive fixed nothing.
 WHOLE_SHARE = 1 - 1e-6
+#: :func:`dive`: the column dive may use this share of its time, the MIP completing it the rest; the
+#: MIP stops at this many improving plans (on 787 schools the fourth, 3,091,943 at 4.3 s, is where
+#: HiGHS's progress slows down; :mod:`partition.polish` is quicker from there).
+COLUMN_DIVE_TIME_SHARE = 0.5
+DIVE_MAX_SOLUTIONS = 4
+#: :func:`dive_plan`: column generation's share of the time.
+BOUND_TIME_SHARE = 0.5
 #: HiGHS's ``simplex_strategy`` values for the dual and the primal simplex.
 DUAL_SIMPLEX, PRIMAL_SIMPLEX = 1, 4
 FEASIBILITY_TOL = 1e-6
@@ -152,6 +160,45 @@ def price_and_dive(columns: Columns, *, deadline: float) -> tuple[np.ndarray | N
         if not master.fix_step(values, max(1, int(DIVE_FIX_SHARE * open_cores.sum()))):
             break
     return None, deepest
+
+
+def dive(block: Model, columns: Columns, *, deadline: float, seed: int = 0) -> np.ndarray | None:
+    """A plan near the set-partitioning LP: the column dive if it keeps every row, else its fixed
+    学区 (or, if it fixed none, the pairs the LP takes whole) completed by a MIP over all rows."""
+    now = time.monotonic()
+    pairs, fixed = price_and_dive(columns, deadline=now + COLUMN_DIVE_TIME_SHARE * max(0.0, deadline - now))
+    if pairs is not None:
+        x = with_pairs(block, pairs)
+        if block.keeps_rows(x):  # the dive knows only the member and balance rules
+            return x
+    if not fixed.any():
+        fixed = columns.whole_pairs()
+    fixed_columns = np.zeros(block.n_vars, bool)
+    fixed_columns[block.is_pair] = fixed
+    return highs.solve_mip(block, time_limit=deadline - time.monotonic(), seed=seed, fixed=fixed_columns,
+                           max_solutions=DIVE_MAX_SOLUTIONS).x
+
+
+def dive_plan(problem: Problem, *, time_limit: float, seed: int = 0) -> Heuristic | None:
+    """A plan by column generation and :func:`dive` alone, within about ``time_limit`` seconds; None
+    if none was found. It proves nothing (see :func:`partition.solve.solve` for the bound)."""
+    deadline = time.monotonic() + time_limit
+    model = build_model(problem)
+    relaxation = lp_relaxation(problem)
+    duals = None if relaxation is None else relaxation.member_duals
+    now = time.monotonic()
+    columns = column_generation(problem, model, deadline=now + BOUND_TIME_SHARE * max(0.0, deadline - now), duals=duals)
+    if not np.isfinite(columns.bound):
+        return None
+    x = dive(model, columns, deadline=deadline, seed=seed)
+    return None if x is None else Heuristic(core_of=model.assignment(problem, x), objective=float(model.cost @ x))
+
+
+def with_pairs(block: Model, pairs: np.ndarray) -> np.ndarray:
+    """The block's solution vector with these pair values, the other columns completed."""
+    x = np.zeros(block.n_vars)
+    x[block.is_pair] = pairs
+    return block.complete(x)
 
 
 class _Pricer:

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.metadata import version
 
 import highspy
 import numpy as np
 
 from .model import Model
 
-__all__ = ["MipResult", "solve_mip", "VERSION"]
+__all__ = ["MipResult", "solve_mip", "VERSION", "MIP_REL_GAP"]
 
-VERSION = highspy.Highs().version()
+VERSION = version("highspy")  # asking HiGHS itself would print its banner
+#: Relative gap at which a plan counts as optimal.
+MIP_REL_GAP = 1e-6
+#: HiGHS's ``mip_heuristic_effort`` (its default is 0.05): on 800 schools in 60 s it lowered the
+#: best plan from 2.2% to 1.5% above the bound.
+MIP_HEURISTIC_EFFORT = 0.5
 #: Fewest seconds worth starting a run with.
 MIN_RUN_S = 0.01
 
@@ -36,9 +42,10 @@ class MipResult:
     infeasible: bool
 
 
-def solve_mip(model: Model, *, time_limit: float, seed: int = 0, rel_gap: float = 1e-6, start: np.ndarray | None = None,
-              fixed: np.ndarray | None = None, max_nodes: int | None = None, heuristic_effort: float | None = None) -> MipResult:
-    """Run HiGHS on ``model`` (one thread), from ``start`` if given, with the ``fixed`` pairs set to 1.
+def solve_mip(model: Model, *, time_limit: float, seed: int = 0, start: np.ndarray | None = None,
+              fixed: np.ndarray | None = None, max_nodes: int | None = None, max_solutions: int | None = None) -> MipResult:
+    """Run HiGHS on ``model`` (one thread), from ``start`` if given, with the ``fixed`` pairs set to 1;
+    ``max_nodes`` and ``max_solutions`` (improving solutions found) stop it early.
 
     The result is read honestly: ``optimal`` only when HiGHS says so, never when a time or node
     limit stopped it.
@@ -49,11 +56,12 @@ def solve_mip(model: Model, *, time_limit: float, seed: int = 0, rel_gap: float 
     highs.setOptionValue("time_limit", float(time_limit))
     highs.setOptionValue("random_seed", int(seed))
     highs.setOptionValue("threads", 1)
-    highs.setOptionValue("mip_rel_gap", float(rel_gap))
+    highs.setOptionValue("mip_rel_gap", MIP_REL_GAP)
+    highs.setOptionValue("mip_heuristic_effort", MIP_HEURISTIC_EFFORT)
     if max_nodes is not None:
         highs.setOptionValue("mip_max_nodes", int(max_nodes))
-    if heuristic_effort is not None:
-        highs.setOptionValue("mip_heuristic_effort", float(heuristic_effort))
+    if max_solutions is not None:
+        highs.setOptionValue("mip_max_improving_sols", int(max_solutions))
     if fixed is not None and fixed.any():
         chosen = np.flatnonzero(fixed).astype(np.int32)
         highs.changeColsBounds(len(chosen), chosen, np.ones(len(chosen)), np.ones(len(chosen)))

@@ -32,7 +32,7 @@ objective to its relative tolerance (``MIP_REL_GAP`` in :mod:`partition.solve`).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse import csc_matrix
@@ -42,7 +42,7 @@ from .problem import BALANCE_WEIGHT, SECONDS_PER_MINUTE, TIE_WEIGHT, Problem
 
 __all__ = [
     "Model", "build_model", "enrollment_band", "district_mean", "reachable_members",
-    "student_minutes", "imbalance", "tie_break", "objective_value", "pair_costs", "BALANCE_WEIGHT", "TIE_WEIGHT",
+    "student_minutes", "imbalance", "tie_break", "objective_value", "pair_costs", "rule_windows", "BALANCE_WEIGHT", "TIE_WEIGHT",
 ]
 
 _HASH_BYTES = 8
@@ -116,6 +116,14 @@ class Model:
             rows, coefficients = self.matrix.indices[start:end], self.matrix.data[start:end]
             x[column] = max(0.0, float(np.max(slack[rows] / coefficients, initial=0.0)))
         return x
+
+    def assignment(self, problem: Problem, x: np.ndarray) -> np.ndarray:
+        """Each school's core position under solution ``x`` (a core its own, a school left out -1)."""
+        chosen = self.is_pair & (x > 0.5)
+        core_of = np.full(len(problem.school_ids), UNASSIGNED, dtype=np.int64)
+        core_of[problem.cores] = problem.cores
+        core_of[problem.members[self.member[chosen]]] = problem.cores[self.core[chosen]]
+        return core_of
 
     def vector(self, problem: Problem, core_of: np.ndarray) -> np.ndarray:
         """The column values of a plan given as each school's core position."""
@@ -191,6 +199,13 @@ def enrollment_band(problem: Problem) -> tuple[float, float]:
     """The (low, high) total enrollment every 学区 must fall within under the balance rule."""
     mean = district_mean(problem)
     return (1 - problem.rules.balance) * mean, (1 + problem.rules.balance) * mean
+
+
+def rule_windows(problem: Problem) -> tuple[tuple[float, float], tuple[float, float]]:
+    """``((min, max) members, (low, high) enrollment)`` per 学区; an unset rule gives an open window."""
+    rules = problem.rules
+    count = (0.0, np.inf) if rules.members is None else (float(rules.members[0]), float(rules.members[1]))
+    return count, ((-np.inf, np.inf) if rules.balance is None else enrollment_band(problem))
 
 
 def tie_break(problem: Problem, schools: np.ndarray, cores: np.ndarray) -> np.ndarray:

@@ -10,8 +10,11 @@ The formulation is :mod:`partition.model`. :func:`solve` runs it in four steps:
 3. **Bound and dive** (components of at least :data:`BOUND_MIN_VARS` pairs):
    :mod:`partition.columns` gives the set-partitioning bound, far stronger than the MILP's LP
    relaxation, and a plan by diving in that LP; a MIP completes what the dive leaves open.
-4. **Exact MILP.** HiGHS on the component, warm-started with the best plan so far, until the time
-   limit. The plan's bound is the larger of HiGHS's and the set-partitioning bound.
+4. **Improve and prove.** A small component goes to HiGHS, warm-started, for all its time. In a
+   large one, a plan within :data:`EXACT_MAX_GAP` of the bound goes to HiGHS for
+   :data:`EXACT_TIME_SHARE` of the time left, which may prove it optimal; otherwise
+   :mod:`partition.polish` improves it with CP-SAT until the time limit. The plan's bound is the
+   larger of HiGHS's and the set-partitioning bound.
 
 The status is read honestly: ``optimal`` only when HiGHS proves it or the best plan meets the proven
 bound within :data:`MIP_REL_GAP`; a time-limited run is ``feasible`` with its proven gap. When no
@@ -31,36 +34,35 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from . import highs
-from .columns import Columns, column_generation, price_and_dive
+from .columns import column_generation, dive
 from .explain import InfeasibleError, explain_infeasible
 from .feasibility import limit_hint, rules_to_relax, smallest_feasible_limit
 from .heuristic import Relaxation, heuristic_plan, lp_relaxation
+from .highs import MIP_REL_GAP
 from .model import Model, build_model, imbalance, student_minutes
-from .plan import UNASSIGNED, Plan
+from .plan import Plan
+from .polish import polish
 from .problem import Problem
 
 __all__ = ["solve", "DEFAULT_TIME_LIMIT_S", "MIP_REL_GAP", "InfeasibleError"]
 
 #: Default wall-clock limit for the exact solver, in seconds.
 DEFAULT_TIME_LIMIT_S = 60.0
-#: Relative gap at which a plan counts as optimal.
-MIP_REL_GAP = 1e-6
 #: The search for the smallest limit shares the solve's time limit among about this many probes.
 LIMIT_SEARCH_PROBES = 12
-#: HiGHS's ``mip_heuristic_effort`` (its default is 0.05): on 800 schools in 60 s it lowered the
-#: best plan from 2.2% to 1.5% above the bound.
-MIP_HEURISTIC_EFFORT = 0.5
 #: Components with at least this many (member, core) pairs get the set-partitioning bound.
 BOUND_MIN_VARS = 1000
-#: Shares of a component's time: column generation may use up to the first; the dive (column
-#: dive, then a MIP over what it left open) up to the second of what is left, of which the column
-#: dive up to the third; the exact MILP the rest.
+#: Shares of a component's time: column generation may use up to the first, the dive up to the
+#: second of what is left.
 BOUND_TIME_SHARE = 0.5
 DIVE_TIME_SHARE = 0.6
-COLUMN_DIVE_TIME_SHARE = 0.5
+#: After the dive, a plan within this gap of the set-partitioning bound goes to HiGHS, which may try to
+#: prove it optimal for this share of the time left; CP-SAT polishes a plan in the rest.
+EXACT_MAX_GAP = 0.01
+EXACT_TIME_SHARE = 0.5
 FEASIBILITY_TOL = 1e-6
 SOLVER_NAME = f"HiGHS {highs.VERSION} (MILP)"
-BOUND_NAME = "set-partitioning bound"
+BOUND_NAME = "set-partitioning bound, CP-SAT polish"
 
 
 def solve(problem: Problem, *, time_limit: float = DEFAULT_TIME_LIMIT_S, seed: int = 0) -> Plan:
@@ -196,24 +198,39 @@ def _warm_start(problem: Problem, model: Model, seed: int, relaxation: Relaxatio
 
 def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, duals: np.ndarray | None,
                  deadline: float, seed: int) -> _Outcome:
-    """Bound, dive and solve one block; the best plan found and the best proven bound."""
-    best_x, bound, by_columns = start, -np.inf, False
-    if block.is_pair.sum() >= max(BOUND_MIN_VARS, 1):
-        columns = column_generation(problem, block, deadline=_share_of(deadline, BOUND_TIME_SHARE), start=best_x, duals=duals)
-        bound, by_columns = columns.bound, True
-        if bound > _worst_cost(block) + FEASIBILITY_TOL:
-            return _Outcome(None, np.inf, bound, optimal=False, infeasible=True)
-        if best_x is None or not _meets_bound(block.cost @ best_x, bound):
-            best_x = _better(block, best_x, _dive(block, columns, deadline=_share_of(deadline, DIVE_TIME_SHARE), seed=seed))
-    if best_x is not None and _meets_bound(block.cost @ best_x, bound):
-        return _found(block, best_x, bound, optimal=True, by_columns=by_columns)
-    result = highs.solve_mip(block, time_limit=deadline - time.monotonic(), seed=seed, rel_gap=MIP_REL_GAP, start=best_x,
-                             heuristic_effort=MIP_HEURISTIC_EFFORT)
-    best_x = _better(block, best_x, result.x)
-    if best_x is None:
+    """Bound, dive, polish and solve one block; the best plan found and the best proven bound."""
+    if block.is_pair.sum() < max(BOUND_MIN_VARS, 1):
+        return _exact(block, start, -np.inf, deadline=deadline, seed=seed, by_columns=False)
+    columns = column_generation(problem, block, deadline=_share_of(deadline, BOUND_TIME_SHARE), start=start, duals=duals)
+    bound = columns.bound
+    if bound > _worst_cost(block) + FEASIBILITY_TOL:
+        return _Outcome(None, np.inf, bound, optimal=False, infeasible=True)
+    x = start
+    if x is None or not _meets_bound(block.cost @ x, bound):
+        x = _better(block, x, dive(block, columns, deadline=_share_of(deadline, DIVE_TIME_SHARE), seed=seed))
+    if x is None:
+        return _exact(block, None, bound, deadline=deadline, seed=seed, by_columns=True)
+    if _meets_bound(block.cost @ x, bound):
+        return _found(block, x, bound, optimal=True, by_columns=True)
+    if _gap_of(float(block.cost @ x), bound) <= EXACT_MAX_GAP:
+        outcome = _exact(block, x, bound, deadline=_share_of(deadline, EXACT_TIME_SHARE), seed=seed, by_columns=True)
+        if outcome.optimal:
+            return outcome
+        x, bound = outcome.x, outcome.bound
+    x, finished = polish(block, x, time_limit=deadline - time.monotonic(), seed=seed)
+    if finished:  # CP-SAT proved its (scaled) optimum early: HiGHS proves the exact one
+        return _exact(block, x, bound, deadline=deadline, seed=seed, by_columns=True)
+    return _found(block, x, bound, optimal=False, by_columns=True)
+
+
+def _exact(block: Model, start: np.ndarray | None, bound: float, *, deadline: float, seed: int, by_columns: bool) -> _Outcome:
+    """HiGHS on the block until ``deadline``, from ``start``; ``bound`` is a bound proven before."""
+    result = highs.solve_mip(block, time_limit=deadline - time.monotonic(), seed=seed, start=start)
+    x = _better(block, start, result.x)
+    if x is None:
         return _Outcome(None, np.inf, max(bound, result.bound), optimal=False, infeasible=result.infeasible)
-    proven = float(block.cost @ best_x) if result.optimal else result.bound
-    return _found(block, best_x, max(bound, proven), optimal=result.optimal, by_columns=by_columns)
+    proven = float(block.cost @ x) if result.optimal else result.bound
+    return _found(block, x, max(bound, proven), optimal=result.optimal, by_columns=by_columns)
 
 
 def _found(block: Model, x: np.ndarray, bound: float, *, optimal: bool, by_columns: bool) -> _Outcome:
@@ -228,28 +245,6 @@ def _share_of(deadline: float, share: float) -> float:
     """The moment ``share`` of the time left before ``deadline`` has passed."""
     now = time.monotonic()
     return now + share * max(0.0, deadline - now)
-
-
-def _dive(block: Model, columns: Columns, *, deadline: float, seed: int) -> np.ndarray | None:
-    """A plan near the set-partitioning LP: the column dive if it keeps every row, else its fixed
-    学区 (or, if it fixed none, the pairs the LP takes whole) completed by a MIP over all rows."""
-    pairs, fixed = price_and_dive(columns, deadline=_share_of(deadline, COLUMN_DIVE_TIME_SHARE))
-    if pairs is not None:
-        x = _with_pairs(block, pairs)
-        if block.keeps_rows(x):  # the dive knows only the member and balance rules
-            return x
-    if not fixed.any():
-        fixed = columns.whole_pairs()
-    result = highs.solve_mip(block, time_limit=deadline - time.monotonic(), seed=seed, rel_gap=MIP_REL_GAP,
-                             fixed=_with_pairs(block, fixed) > 0.5, heuristic_effort=MIP_HEURISTIC_EFFORT)
-    return result.x
-
-
-def _with_pairs(block: Model, pairs: np.ndarray) -> np.ndarray:
-    """The block's solution vector with these pair values, the other columns completed."""
-    x = np.zeros(block.n_vars)
-    x[block.is_pair] = pairs
-    return block.complete(x)
 
 
 def _meets_bound(objective: float, bound: float) -> bool:
@@ -275,10 +270,7 @@ def _better(block: Model, x: np.ndarray | None, y: np.ndarray | None) -> np.ndar
 
 
 def _plan(problem: Problem, model: Model, outcome: _Outcome, seed: int) -> Plan:
-    chosen = model.is_pair & (outcome.x > 0.5)
-    core_of = np.full(len(problem.school_ids), UNASSIGNED, dtype=np.int64)
-    core_of[problem.cores] = problem.cores
-    core_of[problem.members[model.member[chosen]]] = problem.cores[model.core[chosen]]
+    core_of = model.assignment(problem, outcome.x)
     solver = f"{SOLVER_NAME} + {BOUND_NAME}" if outcome.bounded_by_columns else SOLVER_NAME
     return Plan.from_assignment(
         problem, core_of, solver=solver, status="optimal" if outcome.optimal else "feasible",
@@ -288,11 +280,14 @@ def _plan(problem: Problem, model: Model, outcome: _Outcome, seed: int) -> Plan:
 
 
 def _gap(outcome: _Outcome) -> float:
-    """``(objective - bound) / objective`` in [0, 1]; 0 when optimal, 1 without a finite bound."""
-    if outcome.optimal:
-        return 0.0
-    if not np.isfinite(outcome.bound):
+    """The outcome's proven gap; 0 when optimal."""
+    return 0.0 if outcome.optimal else _gap_of(outcome.objective, outcome.bound)
+
+
+def _gap_of(objective: float, bound: float) -> float:
+    """``(objective - bound) / objective`` in [0, 1]; 1 without a finite bound."""
+    if not np.isfinite(bound):
         return 1.0
-    if outcome.objective <= 0:
-        return 0.0 if outcome.bound >= outcome.objective - FEASIBILITY_TOL else 1.0
-    return float(min(1.0, max(0.0, (outcome.objective - outcome.bound) / outcome.objective)))
+    if objective <= 0:
+        return 0.0 if bound >= objective - FEASIBILITY_TOL else 1.0
+    return float(min(1.0, max(0.0, (objective - bound) / objective)))

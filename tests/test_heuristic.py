@@ -6,15 +6,15 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from test_solve import brute_force, cost, keeps_rules, random_problem
 
 import partition.solve as solve_module
 from partition import highs
-from partition.columns import column_generation, price_and_dive
+from partition.columns import column_generation, dive_plan, price_and_dive, with_pairs
 from partition.heuristic import heuristic_plan, lp_relaxation
 from partition.model import build_model
 from partition.problem import Problem, Rules
 from partition.solve import InfeasibleError, solve
-from test_solve import brute_force, cost, keeps_rules, random_problem
 
 RULE_SETS = {
     "members": Rules(max_minutes=None, members=(2, 2), balance=None),
@@ -124,11 +124,20 @@ def test_column_dive_gives_a_plan_that_keeps_the_rules():
     columns = column_generation(problem, model, deadline=float("inf"))
     pairs, fixed = price_and_dive(columns, deadline=float("inf"))
     if pairs is None:  # the dive stopped short: its fixed 学区 leave the rest to the MIP
-        x = highs.solve_mip(model, time_limit=30, fixed=solve_module._with_pairs(model, fixed) > 0.5).x
+        x = highs.solve_mip(model, time_limit=30, fixed=np.concatenate([fixed, np.zeros(model.n_vars - len(fixed), bool)])).x
     else:
-        x = solve_module._with_pairs(model, pairs)
+        x = with_pairs(model, pairs)
     assert model.keeps_rows(x)
     assert model.cost @ x >= columns.bound - 1e-6
+
+
+def test_dive_plan_keeps_every_rule_and_costs_at_least_the_optimum():
+    problem = random_problem(7, n=50, n_cores=10, rules=Rules(max_minutes=15, members=(2, 6), balance=0.3))
+    found = dive_plan(problem, time_limit=30)
+    assert found is not None and keeps_rules(problem, found.core_of)
+    assert found.objective == pytest.approx(cost(problem, found.core_of), rel=1e-9)
+    best = solve(problem)
+    assert best.status == "optimal" and found.objective >= best.objective - 1e-6
 
 
 def test_a_run_stopped_by_the_time_limit_is_never_optimal():

@@ -190,6 +190,38 @@ def test_unassigned_schools_are_listed_as_unassigned():
         solve(replace(problem, rules=replace(problem.rules, allow_unassigned=False)))
 
 
+def two_conflicts() -> Problem:
+    """Members 1-3 clash with four schools fixed to one core; keeping a township whole clashes with
+    a tight balance band. No single rule dropped gives a plan."""
+    n = 8
+    seconds = np.full((n, n), 600.0)
+    np.fill_diagonal(seconds, 0)
+    locks = Locks(fixed=tuple((f"s{i}", "s0") for i in range(2, 6)))
+    rules = Rules(max_minutes=None, members=(1, 3), balance=0.05, keep_township=True, locks=locks)
+    return Problem(tuple(f"s{i}" for i in range(n)), np.array([100] * 6 + [1000, 1000]), np.arange(n) < 2, seconds, rules,
+                   township=("a", "T", "b", "c", "d", "e", "T", "T"))
+
+
+def test_the_smallest_sets_of_rules_to_drop_are_found():
+    from partition.feasibility import RELAXABLE_RULES, rules_to_relax
+
+    problem = two_conflicts()
+    option_of = {option: (name, off) for name, option, off in RELAXABLE_RULES}
+
+    def plan_without(options) -> bool:
+        relaxed = replace(problem.rules, **dict(option_of[o] for o in options))
+        return brute_force(replace(problem, rules=relaxed)) is not None
+
+    active = ["--members", "--balance", "--keep-township", "--rules"]
+    assert not any(plan_without([o]) for o in active)
+    expected = {frozenset(pair) for pair in itertools.combinations(active, 2) if plan_without(pair)}
+    assert expected == {frozenset(("--members", "--balance")), frozenset(("--balance", "--rules")),
+                        frozenset(("--keep-township", "--rules"))}
+    assert {frozenset(found) for found in rules_to_relax(problem)} == expected
+    with pytest.raises(InfeasibleError, match="a plan exists without --members and --balance or without"):
+        solve(problem)
+
+
 def test_township_with_two_cores_is_explained():
     problem = instance(0, rules=replace(LOOSE, keep_township=True))
     problem = replace(problem, township=("same", "same") + problem.township[2:])
