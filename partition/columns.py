@@ -122,7 +122,7 @@ def column_generation(problem: Problem, block: Model, *, deadline: float, start:
     return Columns(bound=best, share=master.share(), master=master, pricer=pricer)
 
 
-def price_and_dive(columns: Columns, *, deadline: float) -> tuple[np.ndarray | None, np.ndarray]:
+def price_and_dive(columns: Columns, *, deadline: float) -> tuple[np.ndarray | None, list[np.ndarray]]:
     """A plan, or most of one, from the set-partitioning LP by diving: fix whole 学区, re-price, repeat.
 
     Each step prices new 学区 for the open cores over the free members (up to
@@ -132,10 +132,11 @@ def price_and_dive(columns: Columns, *, deadline: float) -> tuple[np.ndarray | N
     it, at most :data:`DIVE_MAX_BACKTRACKS` times.
 
     Returns the plan as a 0/1 vector over the block's pairs (None if the dive did not finish) and
-    the pairs of the 学区 fixed at its deepest LP-feasible point, for a MIP to complete.
+    the 学区 fixed at its deepest LP-feasible point, in the order they were fixed (each as its
+    pairs), for a MIP to complete.
     """
     master, pricer = columns.master, columns.pricer
-    backtracks, deepest = 0, np.zeros(len(master.pair_member), bool)
+    backtracks, deepest = 0, []
     while time.monotonic() < deadline:
         open_cores, free_members = master.open_rows(master.fixed_values())
         for _ in range(DIVE_PRICING_ROUNDS):
@@ -151,9 +152,8 @@ def price_and_dive(columns: Columns, *, deadline: float) -> tuple[np.ndarray | N
                 break
             backtracks += 1
             continue
-        fixed = master.plan(master.fixed_values()) > 0.5
-        if fixed.sum() > deepest.sum():
-            deepest = fixed
+        if len(master.fixed) > len(deepest):
+            deepest = [master.districts[k] for k in master.fixed]
         values = master.values()
         if np.all(np.abs(values - np.round(values)) <= INTEGRAL_TOL):
             return master.plan(values), deepest
@@ -163,20 +163,30 @@ def price_and_dive(columns: Columns, *, deadline: float) -> tuple[np.ndarray | N
 
 
 def dive(block: Model, columns: Columns, *, deadline: float, seed: int = 0) -> np.ndarray | None:
-    """A plan near the set-partitioning LP: the column dive if it keeps every row, else its fixed
-    学区 (or, if it fixed none, the pairs the LP takes whole) completed by a MIP over all rows."""
+    """A plan near the set-partitioning LP: the column dive if it keeps every row, else a MIP over all
+    rows that completes the 学区 the dive fixed (or, if it fixed none, the pairs the LP takes whole).
+
+    None when they leave no plan: on one county of 7,801 pairs, completing half of them instead found
+    nothing in 26 s, while HiGHS from nothing found a plan 3.7% above the bound in 33 s.
+    """
     now = time.monotonic()
     pairs, fixed = price_and_dive(columns, deadline=now + COLUMN_DIVE_TIME_SHARE * max(0.0, deadline - now))
     if pairs is not None:
         x = with_pairs(block, pairs)
         if block.keeps_rows(x):  # the dive knows only the member and balance rules
             return x
-    if not fixed.any():
-        fixed = columns.whole_pairs()
     fixed_columns = np.zeros(block.n_vars, bool)
-    fixed_columns[block.is_pair] = fixed
+    fixed_columns[block.is_pair] = _pairs_of(fixed, int(block.is_pair.sum())) if fixed else columns.whole_pairs()
     return highs.solve_mip(block, time_limit=deadline - time.monotonic(), seed=seed, fixed=fixed_columns,
                            max_solutions=DIVE_MAX_SOLUTIONS).x
+
+
+def _pairs_of(districts: list[np.ndarray], n_pairs: int) -> np.ndarray:
+    """The pairs of some 学区 as a mask."""
+    mask = np.zeros(n_pairs, bool)
+    for pairs in districts:
+        mask[pairs] = True
+    return mask
 
 
 def dive_plan(problem: Problem, *, time_limit: float, seed: int = 0) -> Heuristic | None:

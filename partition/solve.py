@@ -11,9 +11,9 @@ The formulation is :mod:`partition.model`. :func:`solve` runs it in four steps:
    :mod:`partition.columns` gives the set-partitioning bound, far stronger than the MILP's LP
    relaxation, and a plan by diving in that LP; a MIP completes what the dive leaves open.
 4. **Improve and prove.** A small component goes to HiGHS, warm-started, for all its time. In a
-   large one, a plan within :data:`EXACT_MAX_GAP` of the bound goes to HiGHS for
-   :data:`EXACT_TIME_SHARE` of the time left, which may prove it optimal; otherwise
-   :mod:`partition.polish` improves it with CP-SAT until the time limit. The plan's bound is the
+   large one, a plan within :data:`EXACT_MAX_GAP` of the bound (or no plan yet) goes to HiGHS for
+   :data:`EXACT_TIME_SHARE` of the time left, which may prove it optimal (or find a plan); then
+   :mod:`partition.polish` improves the plan with CP-SAT until the time limit. The plan's bound is the
    larger of HiGHS's and the set-partitioning bound.
 
 The status is read honestly: ``optimal`` only when HiGHS proves it or the best plan meets the proven
@@ -56,8 +56,8 @@ BOUND_MIN_VARS = 1000
 #: second of what is left.
 BOUND_TIME_SHARE = 0.5
 DIVE_TIME_SHARE = 0.6
-#: After the dive, a plan within this gap of the set-partitioning bound goes to HiGHS, which may try to
-#: prove it optimal for this share of the time left; CP-SAT polishes a plan in the rest.
+#: After the dive, a plan within this gap of the set-partitioning bound (or no plan) goes to HiGHS, which
+#: may prove it optimal (or find one) in this share of the time left; CP-SAT polishes the plan in the rest.
 EXACT_MAX_GAP = 0.01
 EXACT_TIME_SHARE = 0.5
 FEASIBILITY_TOL = 1e-6
@@ -208,13 +208,11 @@ def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, du
     x = start
     if x is None or not _meets_bound(block.cost @ x, bound):
         x = _better(block, x, dive(block, columns, deadline=_share_of(deadline, DIVE_TIME_SHARE), seed=seed))
-    if x is None:
-        return _exact(block, None, bound, deadline=deadline, seed=seed, by_columns=True)
-    if _meets_bound(block.cost @ x, bound):
+    if x is not None and _meets_bound(block.cost @ x, bound):
         return _found(block, x, bound, optimal=True, by_columns=True)
-    if _gap_of(float(block.cost @ x), bound) <= EXACT_MAX_GAP:
+    if x is None or _gap_of(float(block.cost @ x), bound) <= EXACT_MAX_GAP:
         outcome = _exact(block, x, bound, deadline=_share_of(deadline, EXACT_TIME_SHARE), seed=seed, by_columns=True)
-        if outcome.optimal:
+        if outcome.optimal or outcome.x is None:
             return outcome
         x, bound = outcome.x, outcome.bound
     x, finished = polish(block, x, time_limit=deadline - time.monotonic(), seed=seed)

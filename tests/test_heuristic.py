@@ -124,7 +124,10 @@ def test_column_dive_gives_a_plan_that_keeps_the_rules():
     columns = column_generation(problem, model, deadline=float("inf"))
     pairs, fixed = price_and_dive(columns, deadline=float("inf"))
     if pairs is None:  # the dive stopped short: its fixed 学区 leave the rest to the MIP
-        x = highs.solve_mip(model, time_limit=30, fixed=np.concatenate([fixed, np.zeros(model.n_vars - len(fixed), bool)])).x
+        mask = np.zeros(model.n_vars, bool)
+        for district in fixed:
+            mask[district] = True
+        x = highs.solve_mip(model, time_limit=30, fixed=mask).x
     else:
         x = with_pairs(model, pairs)
     assert model.keeps_rows(x)
