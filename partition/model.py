@@ -26,7 +26,7 @@ Objective (:func:`objective_value` computes it for any plan), in three documente
 
 The last two are small by design: the imbalance term trades one student of imbalance for 0.01
 student-minutes, the tie-break is below 0.001 student-minutes per school. The solver resolves the
-objective to its relative tolerance (``MIP_REL_GAP`` in :mod:`partition.solve`).
+objective to its relative tolerance (``MIP_REL_GAP`` in :mod:`partition.highs`).
 """
 
 from __future__ import annotations

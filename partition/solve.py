@@ -212,12 +212,14 @@ def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, du
         return _found(block, x, bound, optimal=True, by_columns=True)
     if x is None or _gap_of(float(block.cost @ x), bound) <= EXACT_MAX_GAP:
         outcome = _exact(block, x, bound, deadline=_share_of(deadline, EXACT_TIME_SHARE), seed=seed, by_columns=True)
-        if outcome.optimal or outcome.x is None:
+        if outcome.optimal or outcome.infeasible:
             return outcome
         x, bound = outcome.x, outcome.bound
     x, finished = polish(block, x, time_limit=deadline - time.monotonic(), seed=seed)
-    if finished:  # CP-SAT proved its (scaled) optimum early: HiGHS proves the exact one
+    if finished:  # CP-SAT proved its (scaled) optimum early, or that it has none: HiGHS decides exactly
         return _exact(block, x, bound, deadline=deadline, seed=seed, by_columns=True)
+    if x is None:
+        return _Outcome(None, np.inf, bound, optimal=False)
     return _found(block, x, bound, optimal=False, by_columns=True)
 
 
