@@ -101,7 +101,8 @@ class Relaxation:
 def lp_relaxation(problem: Problem) -> Relaxation | None:
     """The LP relaxation of the travel limit, member count and balance rules (student-minutes and
     tie-breaks, the imbalance term left out); None if it has no solution."""
-    member, core, cost = pair_costs(problem)
+    member, core, minutes = problem.feasible_pairs()
+    cost = pair_costs(problem, member, core, minutes)
     n_pairs, n_members, n_cores = len(member), len(problem.members), len(problem.cores)
     if n_pairs == 0:
         return None
@@ -189,8 +190,8 @@ class _Search:
     """
 
     def __init__(self, problem: Problem, rng: np.random.Generator):
-        member, core, cost = pair_costs(problem)
-        minutes = problem.feasible_pairs()[2]
+        member, core, minutes = problem.feasible_pairs()
+        cost = pair_costs(problem, member, core, minutes)
         self.rng = rng
         self.active = np.unique(member)
         self.stranded = len(self.active) < len(problem.members)

@@ -42,7 +42,7 @@ from .problem import BALANCE_WEIGHT, SECONDS_PER_MINUTE, TIE_WEIGHT, Problem
 
 __all__ = [
     "Model", "build_model", "enrollment_band", "district_mean", "reachable_members",
-    "student_minutes", "imbalance", "tie_break", "objective_value", "pair_costs", "rule_windows", "BALANCE_WEIGHT", "TIE_WEIGHT",
+    "student_minutes", "imbalance", "tie_break", "objective_value", "pair_costs", "group_by", "rule_windows", "BALANCE_WEIGHT", "TIE_WEIGHT",
 ]
 
 _HASH_BYTES = 8
@@ -221,11 +221,18 @@ def tie_break(problem: Problem, schools: np.ndarray, cores: np.ndarray) -> np.nd
     return TIE_WEIGHT * np.asarray(units, dtype=float) / 2.0 ** (8 * _HASH_BYTES)
 
 
-def pair_costs(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(member row, core column, cost) of every feasible pair: student-minutes plus its tie-break weight."""
-    member, core, minutes = problem.feasible_pairs()
+def pair_costs(problem: Problem, member: np.ndarray, core: np.ndarray, minutes: np.ndarray) -> np.ndarray:
+    """The cost of each feasible pair (as :meth:`Problem.feasible_pairs` gives them): student-minutes
+    plus its tie-break weight."""
     students = problem.enrollment[problem.members].astype(float)[member]
-    return member, core, students * minutes + tie_break(problem, problem.members[member], problem.cores[core])
+    return students * minutes + tie_break(problem, problem.members[member], problem.cores[core])
+
+
+def group_by(labels: np.ndarray, n_groups: int) -> list[np.ndarray]:
+    """For each label 0..n_groups-1, the positions holding it, ascending."""
+    order = np.argsort(labels, kind="stable")
+    starts = np.searchsorted(labels[order], np.arange(n_groups + 1))
+    return [order[starts[g] : starts[g + 1]] for g in range(n_groups)]
 
 
 def _district_loads(problem: Problem, core_of: np.ndarray) -> np.ndarray:
@@ -290,7 +297,7 @@ def build_model(problem: Problem, *, objective: bool = True) -> Model:
     columns_member, columns_core = np.full(n_vars, -1, dtype=np.int64), np.zeros(n_vars, dtype=np.int64)
     columns_member[:n_pairs], columns_core[:n_pairs] = member, core
     if objective:
-        cost[:n_pairs] = pair_costs(problem)[2]
+        cost[:n_pairs] = pair_costs(problem, member, core, minutes)
         _imbalance_rows(rows, problem, core, students, first_column=n_pairs)
         cost[n_pairs:] = BALANCE_WEIGHT
         upper[n_pairs:] = float(problem.enrollment.sum())
@@ -306,10 +313,7 @@ def build_model(problem: Problem, *, objective: bool = True) -> Model:
 def _imbalance_rows(rows: _Rows, problem: Problem, core: np.ndarray, students: np.ndarray, *, first_column: int) -> None:
     """``d[c] - load(c) >= e_c - mean`` and ``d[c] + load(c) >= mean - e_c``: d[c] is at least |学区 c − mean|."""
     mean = district_mean(problem)
-    order = np.argsort(core, kind="stable")
-    starts = np.searchsorted(core[order], np.arange(len(problem.cores) + 1))
-    for c, school in enumerate(problem.cores):
-        chosen = order[starts[c] : starts[c + 1]]
+    for c, (school, chosen) in enumerate(zip(problem.cores, group_by(core, len(problem.cores)))):
         offset = float(problem.enrollment[school]) - mean
         for sign in (-1.0, 1.0):
             rows.add("imbalance", [first_column + c, *chosen], [1.0, *(sign * students[chosen])], sign * -offset, np.inf)
@@ -317,10 +321,7 @@ def _imbalance_rows(rows: _Rows, problem: Problem, core: np.ndarray, students: n
 
 def _assign_rows(rows: _Rows, problem: Problem, member: np.ndarray) -> None:
     """Each member joins one core; with ``allow_unassigned`` a member that reaches none has no row."""
-    order = np.argsort(member, kind="stable")
-    starts = np.searchsorted(member[order], np.arange(len(problem.members) + 1))
-    for m in range(len(problem.members)):
-        variables = order[starts[m] : starts[m + 1]]
+    for variables in group_by(member, len(problem.members)):
         if len(variables) or not problem.rules.allow_unassigned:
             rows.add("assign", variables, 1.0, 1.0, 1.0)
 
@@ -328,10 +329,7 @@ def _assign_rows(rows: _Rows, problem: Problem, member: np.ndarray) -> None:
 def _per_core_rows(rows: _Rows, name: str, core: np.ndarray, coefficients: np.ndarray, low, high, *, n_cores: int) -> None:
     """One row per core over its variables, ``low <= Σ coefficient·x <= high`` (scalars or per core)."""
     low, high = np.broadcast_to(low, n_cores), np.broadcast_to(high, n_cores)
-    order = np.argsort(core, kind="stable")
-    starts = np.searchsorted(core[order], np.arange(n_cores + 1))
-    for c in range(n_cores):
-        chosen = order[starts[c] : starts[c + 1]]
+    for c, chosen in enumerate(group_by(core, n_cores)):
         rows.add(name, chosen, coefficients[chosen], float(low[c]), float(high[c]))
 
 

@@ -34,7 +34,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from . import highs
-from .columns import column_generation, dive
+from .columns import column_generation, dive, share_of
 from .explain import InfeasibleError, explain_infeasible
 from .feasibility import limit_hint, rules_to_relax, smallest_feasible_limit
 from .heuristic import Relaxation, heuristic_plan, lp_relaxation
@@ -201,17 +201,17 @@ def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, du
     """Bound, dive, polish and solve one block; the best plan found and the best proven bound."""
     if block.is_pair.sum() < max(BOUND_MIN_VARS, 1):
         return _exact(block, start, -np.inf, deadline=deadline, seed=seed, by_columns=False)
-    columns = column_generation(problem, block, deadline=_share_of(deadline, BOUND_TIME_SHARE), start=start, duals=duals)
+    columns = column_generation(problem, block, deadline=share_of(deadline, BOUND_TIME_SHARE), start=start, duals=duals)
     bound = columns.bound
     if bound > _worst_cost(block) + FEASIBILITY_TOL:
         return _Outcome(None, np.inf, bound, optimal=False, infeasible=True)
     x = start
     if x is None or not _meets_bound(block.cost @ x, bound):
-        x = _better(block, x, dive(block, columns, deadline=_share_of(deadline, DIVE_TIME_SHARE), seed=seed))
+        x = _better(block, x, dive(block, columns, deadline=share_of(deadline, DIVE_TIME_SHARE), seed=seed))
     if x is not None and _meets_bound(block.cost @ x, bound):
         return _found(block, x, bound, optimal=True, by_columns=True)
     if x is None or _gap_of(float(block.cost @ x), bound) <= EXACT_MAX_GAP:
-        outcome = _exact(block, x, bound, deadline=_share_of(deadline, EXACT_TIME_SHARE), seed=seed, by_columns=True)
+        outcome = _exact(block, x, bound, deadline=share_of(deadline, EXACT_TIME_SHARE), seed=seed, by_columns=True)
         if outcome.optimal or outcome.infeasible:
             return outcome
         x, bound = outcome.x, outcome.bound
@@ -239,12 +239,6 @@ def _found(block: Model, x: np.ndarray, bound: float, *, optimal: bool, by_colum
     objective = float(block.cost @ x)
     bound = min(bound, objective)
     return _Outcome(x, objective, bound, optimal or _meets_bound(objective, bound), bounded_by_columns=by_columns)
-
-
-def _share_of(deadline: float, share: float) -> float:
-    """The moment ``share`` of the time left before ``deadline`` has passed."""
-    now = time.monotonic()
-    return now + share * max(0.0, deadline - now)
 
 
 def _meets_bound(objective: float, bound: float) -> bool:
