@@ -7,16 +7,19 @@ by enumerating every split). A guided repair lowers student-minutes plus a penal
 the rounded start breaks, the penalty growing each round and most on the cores that still break
 one; what remains is repaired exactly on a region around those cores (HiGHS, one more hop of
 neighbours each time); an improvement phase then lowers the objective (student-minutes, imbalance
-and tie-breaks, :mod:`partition.model`) while keeping every rule.
+and tie-breaks, :mod:`partition.model`) while keeping every rule: the same moves, then each core
+with its neighbours re-solved exactly in turn (the region's members shared out again among its
+cores), and the moves once more.
 Deterministic for a seed (the seed orders the sweeps): the work is bounded by sweep and node
 counts, and a time limit only guards the region MIPs.
 
 :func:`partition.solve.solve` uses it as the warm start of small problems and
-:func:`partition.feasibility.has_plan` to answer quickly; it proves nothing about optimality. Other
+:func:`partition.feasibility.has_plan` to answer quickly (without the exact regions); it proves nothing about optimality. Other
 rules (mix, township, locks, ...) are not kept: the caller checks the plan against the full model.
-Where the balance band is tight (every move breaks a rule) it stays well above the bound: 6.6% at
-787 schools in 7 s, where the set-partitioning dive (:func:`partition.columns.dive_plan`) comes
-within 1.9% in 29 s (``bench/partition.py``).
+Where the balance band is tight (most moves break a rule) the moves alone stall far above the
+bound (6.6% at 787 schools); the exact regions bring it to 3.5% in 34 s, and to 3.6% at 2,048
+schools in 150 s, where the set-partitioning dive (:func:`partition.columns.dive_plan`) comes
+within 1.9% in 30 s and 100 s (``bench/partition.py``).
 """
 
 from __future__ import annotations
@@ -134,7 +137,8 @@ def lp_relaxation(problem: Problem) -> Relaxation | None:
     return Relaxation(share=result.x, value=float(result.fun), member_duals=duals)
 
 
-def heuristic_plan(problem: Problem, *, seed: int = 0, relaxation: Relaxation | None = None) -> Heuristic | None:
+def heuristic_plan(problem: Problem, *, seed: int = 0, relaxation: Relaxation | None = None,
+                   improve: bool = True) -> Heuristic | None:
     """A plan that keeps the basic rules, found by LP rounding and local search; None if none is found.
 
     Parameters
@@ -145,6 +149,9 @@ def heuristic_plan(problem: Problem, *, seed: int = 0, relaxation: Relaxation | 
         Orders the local-search sweeps; the same seed gives the same plan.
     relaxation : Relaxation, optional
         The problem's :func:`lp_relaxation`, when the caller has it already.
+    improve : bool
+        Whether to re-solve each core's neighbourhood exactly once the plan keeps the rules (most
+        of the time taken; a caller that only asks whether a plan exists skips it).
     """
     if len(problem.cores) == 0:
         return None
@@ -167,6 +174,9 @@ def heuristic_plan(problem: Problem, *, seed: int = 0, relaxation: Relaxation | 
     if search.violation() > 0:
         return None
     search.descend(np.inf)
+    if improve:
+        search.improve_regions()
+        search.descend(np.inf)
     core_of = np.full(len(problem.school_ids), UNASSIGNED, dtype=np.int64)
     core_of[problem.cores] = problem.cores
     core_of[problem.members[search.active]] = problem.cores[search.core]
@@ -367,18 +377,32 @@ class _Search:
     def repair_region(self) -> None:
         """Re-solve the cores that break a rule, with their neighbours, exactly; widen the region on each call.
 
-        The members of the region's cores are shared out again among those cores only, under hard
-        member-count and balance rows, at least student-minutes. Nothing changes if the region has
-        no plan.
+        Nothing changes if the region has no plan.
         """
         self.hops += 1
         region = {c for c in range(self.n_cores) if self._core_violation(c) > 0}
         for _ in range(self.hops):
             region |= {int(d) for c in region for d in self.neighbours[c]}
-        cores = np.array(sorted(region))
+        self._reshare(region)
+
+    def improve_regions(self) -> None:
+        """Re-solve each core with its neighbours exactly, in turn, keeping each result that lowers the objective."""
+        for c in self.rng.permutation(self.n_cores).tolist():
+            before, kept = self.total_cost(), self.core.copy()
+            if self._reshare({c, *self.neighbours[c].tolist()}, keep=True) and self.total_cost() > before - MIN_GAIN:
+                for i in np.flatnonzero(self.core != kept).tolist():
+                    self._move(i, int(kept[i]))
+
+    def _reshare(self, cores: set[int], keep: bool = False) -> bool:
+        """Share the members of ``cores`` out again among those cores only, at least student-minutes,
+        under hard member-count and balance rows (HiGHS); True if it found a plan for them.
+
+        With ``keep`` the current plan is HiGHS's start, so the result costs no more in student-minutes.
+        """
+        cores = np.array(sorted(cores))
         freed = np.array(sorted(i for c in cores.tolist() for i in self.holds[c]))
         if len(freed) == 0:
-            return
+            return False
         local = {c: k for k, c in enumerate(cores.tolist())}
         pairs = [(k, i, d) for k, i in enumerate(freed.tolist()) for d in self.options[i] if d in local]
         member_row = np.array([k for k, _, _ in pairs])
@@ -395,13 +419,15 @@ class _Search:
         upper = np.concatenate([np.ones(n_free), np.full(n_cores, self.count_high), self.load_high - core_load])
         region = Model(member=member_row, core=core_row, cost=cost, upper=np.ones(n_pairs), matrix=matrix,
                        row_lower=lower, row_upper=upper)
-        found = highs.solve_mip(region, time_limit=REPAIR_TIME_LIMIT_S, max_nodes=REPAIR_MAX_NODES).x
+        start = np.array([float(self.core[i] == d) for _, i, d in pairs]) if keep else None
+        found = highs.solve_mip(region, time_limit=REPAIR_TIME_LIMIT_S, max_nodes=REPAIR_MAX_NODES, start=start).x
         if found is None:
-            return
-        for k in np.flatnonzero(found > 0.5):
+            return False
+        for k in np.flatnonzero(found > 0.5).tolist():
             i, d = pairs[k][1], pairs[k][2]
             if self.core[i] != d:
                 self._move(i, d)
+        return True
 
     def descend(self, penalty: float) -> None:
         """Apply improving pair, shift and swap moves until none helps (or :data:`MAX_SWEEPS`)."""

@@ -59,6 +59,23 @@ def test_heuristic_keeps_the_rules_on_a_larger_instance():
     assert found.objective >= lp_relaxation(problem).value - 1e-6
 
 
+def test_region_improvement_keeps_the_rules_and_never_costs_more():
+    """Re-solving each core's neighbourhood exactly lowers the cost of some plans and raises none."""
+    rules = Rules(max_minutes=15, members=(2, 6), balance=0.25)
+    lowered = 0
+    for seed in range(4):
+        problem = random_problem(seed, n=60, n_cores=12, rules=rules)
+        plain, improved = heuristic_plan(problem, improve=False), heuristic_plan(problem)
+        if plain is None:
+            assert improved is None
+            continue
+        assert keeps_rules(problem, improved.core_of)
+        assert improved.objective == pytest.approx(cost(problem, improved.core_of), rel=1e-9)
+        assert improved.objective <= plain.objective + 1e-6
+        lowered += improved.objective < plain.objective - 1e-6
+    assert lowered > 0
+
+
 def test_heuristic_is_deterministic_for_a_seed():
     problem = random_problem(2, n=40, n_cores=8, rules=Rules(max_minutes=15, members=(2, 6), balance=0.3))
     first, second = heuristic_plan(problem, seed=11), heuristic_plan(problem, seed=11)
