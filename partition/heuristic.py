@@ -24,6 +24,7 @@ within 1.9% in 30 s and 100 s (``bench/partition.py``).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -138,7 +139,7 @@ def lp_relaxation(problem: Problem) -> Relaxation | None:
 
 
 def heuristic_plan(problem: Problem, *, seed: int = 0, relaxation: Relaxation | None = None,
-                   improve: bool = True) -> Heuristic | None:
+                   improve: bool = True, cores: np.ndarray | None = None, deadline: float | None = None) -> Heuristic | None:
     """A plan that keeps the basic rules, found by LP rounding and local search; None if none is found.
 
     Parameters
@@ -152,10 +153,17 @@ def heuristic_plan(problem: Problem, *, seed: int = 0, relaxation: Relaxation | 
     improve : bool
         Whether to re-solve each core's neighbourhood exactly once the plan keeps the rules (most
         of the time taken; a caller that only asks whether a plan exists skips it).
+    cores : numpy.ndarray, optional
+        Positions (in ``problem.cores``) of the only cores to plan for, with the members that reach
+        them: an independent part of the problem (the balance band stays the whole problem's). The
+        other schools are left :data:`~partition.plan.UNASSIGNED` and out of the objective.
+    deadline : float, optional
+        A ``time.monotonic()`` moment at which the exact regions stop (the plan then depends on
+        the machine's speed).
     """
     if len(problem.cores) == 0:
         return None
-    search = _Search(problem, np.random.default_rng(seed))
+    search = _Search(problem, np.random.default_rng(seed), cores)
     if search.stranded and not problem.rules.allow_unassigned:
         return None
     relaxation = relaxation if relaxation is not None else lp_relaxation(problem)
@@ -175,18 +183,19 @@ def heuristic_plan(problem: Problem, *, seed: int = 0, relaxation: Relaxation | 
         return None
     search.descend(np.inf)
     if improve:
-        search.improve_regions()
+        search.improve_regions(deadline)
         search.descend(np.inf)
     core_of = np.full(len(problem.school_ids), UNASSIGNED, dtype=np.int64)
-    core_of[problem.cores] = problem.cores
-    core_of[problem.members[search.active]] = problem.cores[search.core]
+    planned = problem.cores[search.cores]
+    core_of[planned] = planned
+    core_of[problem.members[search.active]] = planned[search.core]
     return Heuristic(core_of=core_of, objective=search.total_cost())
 
 
 def _rounded(search: "_Search", relaxation: Relaxation | None) -> np.ndarray:
     """Each active member's core holding the largest share of it in the relaxation (nearest first without one)."""
     member, core, cost = search.pair_member, search.pair_core, search.pair_cost
-    share = relaxation.share if relaxation is not None else np.zeros(len(member))
+    share = relaxation.share[search.kept] if relaxation is not None else np.zeros(len(member))
     order = np.lexsort((cost, -share, member))  # by member, largest share, then cheapest
     first = np.ones(len(order), bool)
     first[1:] = member[order][1:] != member[order][:-1]
@@ -196,29 +205,33 @@ def _rounded(search: "_Search", relaxation: Relaxation | None) -> np.ndarray:
 class _Search:
     """Local search over the feasible (member, core) pairs, with incremental bookkeeping.
 
-    Members are renumbered over the *active* ones, those with at least one core within the limit.
+    Cores are renumbered over the planned ones (all, or a given subset), members over the *active*
+    ones, those with at least one planned core within the limit.
     """
 
-    def __init__(self, problem: Problem, rng: np.random.Generator):
+    def __init__(self, problem: Problem, rng: np.random.Generator, cores: np.ndarray | None = None):
         member, core, minutes = problem.feasible_pairs()
-        cost = pair_costs(problem, member, core, minutes)
+        self.stranded = len(np.unique(member)) < len(problem.members)
+        self.cores = np.arange(len(problem.cores)) if cores is None else np.asarray(cores)
+        self.kept = np.isin(core, self.cores)  # the feasible pairs planned for
+        member, core, minutes = member[self.kept], np.searchsorted(self.cores, core[self.kept]), minutes[self.kept]
+        cost = pair_costs(problem, member, self.cores[core], minutes)
         self.rng = rng
         self.active = np.unique(member)
-        self.stranded = len(self.active) < len(problem.members)
-        self.n_members, self.n_cores = len(self.active), len(problem.cores)
+        self.n_members, self.n_cores = len(self.active), len(self.cores)
         self.students = problem.enrollment[problem.members[self.active]].astype(float)
-        self.core_students = problem.enrollment[problem.cores].astype(float)
+        self.core_students = problem.enrollment[problem.cores[self.cores]].astype(float)
         self.pair_member, self.pair_core = np.searchsorted(self.active, member), core
         self.pair_cost = cost
         self.mean = district_mean(problem)
         self.typical_minutes = float(np.median(minutes)) if len(minutes) else 1.0
         (self.count_low, self.count_high), (self.load_low, self.load_high) = rule_windows(problem)
-        self.count_weight = COUNT_VIOLATION_WEIGHT * problem.enrollment.sum() / self.n_cores
+        self.count_weight = COUNT_VIOLATION_WEIGHT * self.mean
         self.cost = {(int(i), int(c)): float(a) for i, c, a in zip(self.pair_member, core, self.pair_cost)}
         self.options: list[list[int]] = [[] for _ in range(self.n_members)]
         for i, c in zip(self.pair_member.tolist(), core.tolist()):
             self.options[i].append(c)
-        self.neighbours = _neighbour_cores(problem, self.pair_member, core, self.n_members)
+        self.neighbours = _neighbour_cores(problem.seconds, problem.cores[self.cores], self.pair_member, core, self.n_members)
         self.splits: dict[int, np.ndarray] = {}
         self.core_weight = [1.0] * self.n_cores
         self.hops = 0  # neighbour hops of the next region repair, less one
@@ -385,9 +398,12 @@ class _Search:
             region |= {int(d) for c in region for d in self.neighbours[c]}
         self._reshare(region)
 
-    def improve_regions(self) -> None:
-        """Re-solve each core with its neighbours exactly, in turn, keeping each result that lowers the objective."""
+    def improve_regions(self, deadline: float | None = None) -> None:
+        """Re-solve each core with its neighbours exactly, in turn, keeping each result that lowers the
+        objective; stop at ``deadline`` if given."""
         for c in self.rng.permutation(self.n_cores).tolist():
+            if deadline is not None and time.monotonic() >= deadline:
+                return
             before, kept = self.total_cost(), self.core.copy()
             if self._reshare({c, *self.neighbours[c].tolist()}, keep=True) and self.total_cost() > before - MIN_GAIN:
                 for i in np.flatnonzero(self.core != kept).tolist():
@@ -438,14 +454,15 @@ class _Search:
                 return
 
 
-def _neighbour_cores(problem: Problem, member: np.ndarray, core: np.ndarray, n_members: int) -> list[np.ndarray]:
-    """For each core, the :data:`PAIR_NEIGHBOURS` nearest cores sharing a candidate member with it."""
-    n_cores = len(problem.cores)
+def _neighbour_cores(seconds: np.ndarray, cores: np.ndarray, member: np.ndarray, core: np.ndarray,
+                     n_members: int) -> list[np.ndarray]:
+    """For each of ``cores`` (school positions), the :data:`PAIR_NEIGHBOURS` nearest (by ``seconds``,
+    the longer way) that share a candidate member with it."""
+    n_cores = len(cores)
     reach = csr_matrix((np.ones(len(member)), (member, core)), shape=(n_members, n_cores))
     shared = (reach.T @ reach).toarray() > 0
     np.fill_diagonal(shared, False)
-    cores = problem.cores
-    seconds = np.maximum(problem.seconds[np.ix_(cores, cores)], problem.seconds[np.ix_(cores, cores)].T)
-    seconds = np.where(shared, seconds, np.inf)
+    between = seconds[np.ix_(cores, cores)]
+    seconds = np.where(shared, np.maximum(between, between.T), np.inf)
     nearest = np.argsort(seconds, axis=1, kind="stable")[:, :PAIR_NEIGHBOURS]
     return [row[np.isfinite(seconds[c, row])] for c, row in enumerate(nearest)]

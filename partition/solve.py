@@ -9,7 +9,8 @@ The formulation is :mod:`partition.model`. :func:`solve` runs it in four steps:
    used when it keeps every row of the model.
 3. **Bound and dive** (components of at least :data:`BOUND_MIN_VARS` pairs):
    :mod:`partition.columns` gives the set-partitioning bound, far stronger than the MILP's LP
-   relaxation, and a plan by diving in that LP; a MIP completes what the dive leaves open.
+   relaxation, and a plan by diving in that LP; a MIP completes what the dive leaves open. Where
+   that leaves no plan, the heuristic plans the block's cores alone.
 4. **Improve and prove.** A small component goes to HiGHS, warm-started, for all its time. In a
    large one, a plan within :data:`EXACT_MAX_GAP` of the bound (or no plan yet) goes to HiGHS for
    :data:`EXACT_TIME_SHARE` of the time left, which may prove it optimal (or find a plan); then
@@ -60,6 +61,8 @@ DIVE_TIME_SHARE = 0.6
 #: may prove it optimal (or find one) in this share of the time left; CP-SAT polishes the plan in the rest.
 EXACT_MAX_GAP = 0.01
 EXACT_TIME_SHARE = 0.5
+#: When the dive leaves no plan, the heuristic's exact regions may use this share of the time left.
+LOCAL_TIME_SHARE = 0.5
 FEASIBILITY_TOL = 1e-6
 SOLVER_NAME = f"HiGHS {highs.VERSION} (MILP)"
 BOUND_NAME = "set-partitioning bound, CP-SAT polish"
@@ -152,8 +155,7 @@ def _solve_model(problem: Problem, model: Model, *, deadline: float, seed: int) 
         share = block.n_vars / max(vars_left, 1)
         block_deadline = time.monotonic() + max(0.0, deadline - time.monotonic()) * share
         vars_left -= block.n_vars
-        duals = None if relaxation is None else relaxation.member_duals
-        outcome = _solve_block(problem, block, start=None if start is None else start[columns], duals=duals,
+        outcome = _solve_block(problem, block, start=None if start is None else start[columns], relaxation=relaxation,
                                deadline=block_deadline, seed=seed)
         if outcome.x is None:
             return outcome
@@ -187,20 +189,22 @@ def _independent_blocks(model: Model) -> tuple[list[tuple[np.ndarray, Model]], b
     return blocks, contradiction
 
 
-def _warm_start(problem: Problem, model: Model, seed: int, relaxation: Relaxation | None = None) -> np.ndarray | None:
-    """The heuristic plan as a solution vector of the model, if it keeps every row."""
-    found = heuristic_plan(problem, seed=seed, relaxation=relaxation)
+def _warm_start(problem: Problem, model: Model, seed: int, relaxation: Relaxation | None = None, *,
+                cores: np.ndarray | None = None, deadline: float | None = None) -> np.ndarray | None:
+    """The heuristic plan (for some ``cores`` only, if given) as a solution vector of the model, if it keeps every row."""
+    found = heuristic_plan(problem, seed=seed, relaxation=relaxation, cores=cores, deadline=deadline)
     if found is None:
         return None
     x = model.vector(problem, found.core_of)
     return x if model.keeps_rows(x) else None
 
 
-def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, duals: np.ndarray | None,
+def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, relaxation: Relaxation | None,
                  deadline: float, seed: int) -> _Outcome:
     """Bound, dive, polish and solve one block; the best plan found and the best proven bound."""
     if block.is_pair.sum() < max(BOUND_MIN_VARS, 1):
         return _exact(block, start, -np.inf, deadline=deadline, seed=seed, by_columns=False)
+    duals = None if relaxation is None else relaxation.member_duals
     columns = column_generation(problem, block, deadline=share_of(deadline, BOUND_TIME_SHARE), start=start, duals=duals)
     bound = columns.bound
     if bound > _worst_cost(block) + FEASIBILITY_TOL:
@@ -208,6 +212,9 @@ def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, du
     x = start
     if x is None or not _meets_bound(block.cost @ x, bound):
         x = _better(block, x, dive(block, columns, deadline=share_of(deadline, DIVE_TIME_SHARE), seed=seed))
+    if x is None:  # the dive left no plan: local search on this block's cores
+        x = _warm_start(problem, block, seed, relaxation, cores=np.unique(block.core[block.is_pair]),
+                        deadline=share_of(deadline, LOCAL_TIME_SHARE))
     if x is not None and _meets_bound(block.cost @ x, bound):
         return _found(block, x, bound, optimal=True, by_columns=True)
     if x is None or _gap_of(float(block.cost @ x), bound) <= EXACT_MAX_GAP:

@@ -13,6 +13,7 @@ from partition import highs
 from partition.columns import column_generation, dive_plan, price_and_dive, with_pairs
 from partition.heuristic import heuristic_plan, lp_relaxation
 from partition.model import build_model
+from partition.plan import UNASSIGNED
 from partition.problem import Problem, Rules
 from partition.solve import InfeasibleError, solve
 
@@ -94,6 +95,34 @@ def test_warm_start_gives_the_same_optimum(seed, monkeypatch):
     cold = solve(problem)
     assert warm.status == cold.status == "optimal"
     assert warm.objective == pytest.approx(best, rel=1e-6) and cold.objective == pytest.approx(best, rel=1e-6)
+
+
+def test_heuristic_for_some_cores_plans_them_alone():
+    """Restricted to one county's cores, the heuristic plans that county under the whole problem's band."""
+    problem = two_regions(1)
+    whole = heuristic_plan(problem)
+    blocks, _ = solve_module._independent_blocks(build_model(problem))
+    for _, block in blocks:
+        cores = np.unique(block.core[block.is_pair])
+        found = heuristic_plan(problem, cores=cores)
+        planned = np.isin(np.arange(24), problem.cores[cores]) | np.isin(found.core_of, problem.cores[cores])
+        assert (found.core_of[~planned] == UNASSIGNED).all() and planned.sum() == 12
+        assert block.keeps_rows(block.vector(problem, found.core_of))
+        assert found.objective == pytest.approx(float(block.cost @ block.vector(problem, found.core_of)), rel=1e-9)
+    assert whole is not None and keeps_rules(problem, whole.core_of)
+
+
+def test_a_block_the_dive_leaves_without_a_plan_gets_the_local_heuristic(monkeypatch):
+    problem = two_regions(2)
+    best = solve(problem)
+    monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)
+    monkeypatch.setattr(solve_module, "dive", lambda *args, **kwargs: None)
+    calls = []
+    monkeypatch.setattr(solve_module, "heuristic_plan", lambda *args, **kwargs: calls.append(kwargs) or heuristic_plan(*args, **kwargs))
+    plan = solve(problem)
+    assert [len(call["cores"]) for call in calls] == [3, 3]  # one call per county, on its own cores
+    assert keeps_rules(problem, np.asarray(plan.core_of))
+    assert plan.status == best.status == "optimal" and plan.objective == pytest.approx(best.objective, rel=1e-9)
 
 
 @pytest.mark.parametrize("seed", range(3))
