@@ -18,7 +18,7 @@ have no plan; the several-county one is the prefecture-like case with a plan.
 For each instance it prints, from the same run: the solver's time, status, objective, proven bound
 and gap; the two heuristics, each with its objective, time and gap to that bound (``dive``: column
 generation and the set-partitioning dive, :func:`partition.columns.dive_plan`, given the solver's time
-limit; ``local``: LP rounding and local search, :func:`partition.heuristic.heuristic_plan`); and the
+limit; ``local``: LP rounding, local search and exact regions, :func:`partition.heuristic.heuristic_plan`); and the
 greedy nearest-core baseline (every member to its nearest core), which ignores the member and balance
 rules, with whether it happens to keep them. ``--plain`` also runs HiGHS and CP-SAT alone on the
 compact MILP, from nothing, with the same time limit, as references. It asserts nothing about time.

@@ -11,11 +11,12 @@ and tie-breaks, :mod:`partition.model`) while keeping every rule: the same moves
 with its neighbours re-solved exactly in turn (the region's members shared out again among its
 cores), and the moves once more.
 Deterministic for a seed (the seed orders the sweeps): the work is bounded by sweep and node
-counts, and a time limit only guards the region MIPs.
+counts, and a time limit only guards the region MIPs (unless the caller gives a deadline).
 
-:func:`partition.solve.solve` uses it as the warm start of small problems and
-:func:`partition.feasibility.has_plan` to answer quickly (without the exact regions); it proves nothing about optimality. Other
-rules (mix, township, locks, ...) are not kept: the caller checks the plan against the full model.
+:func:`partition.solve.solve` uses it as the warm start of small problems and for a large block the
+dive leaves without a plan, :func:`partition.feasibility.has_plan` to answer quickly (without the
+exact regions); it proves nothing about optimality. Other rules (mix, township, locks, ...) are not
+kept: the caller checks the plan against the full model.
 Where the balance band is tight (most moves break a rule) the moves alone stall far above the
 bound (6.6% at 787 schools); the exact regions bring it to 3.5% in 34 s, and to 3.6% at 2,048
 schools in 150 s, where the set-partitioning dive (:func:`partition.columns.dive_plan`) comes
@@ -139,7 +140,8 @@ def lp_relaxation(problem: Problem) -> Relaxation | None:
 
 
 def heuristic_plan(problem: Problem, *, seed: int = 0, relaxation: Relaxation | None = None,
-                   improve: bool = True, cores: np.ndarray | None = None, deadline: float | None = None) -> Heuristic | None:
+                   improve: bool = True, cores: np.ndarray | None = None, start: np.ndarray | None = None,
+                   deadline: float | None = None) -> Heuristic | None:
     """A plan that keeps the basic rules, found by LP rounding and local search; None if none is found.
 
     Parameters
@@ -157,49 +159,53 @@ def heuristic_plan(problem: Problem, *, seed: int = 0, relaxation: Relaxation | 
         Positions (in ``problem.cores``) of the only cores to plan for, with the members that reach
         them: an independent part of the problem (the balance band stays the whole problem's). The
         other schools are left :data:`~partition.plan.UNASSIGNED` and out of the objective.
+    start : numpy.ndarray, optional
+        A partial plan to complete (each school's core position, or ``UNASSIGNED``), such as the
+        学区 a dive fixed: the members it assigns start there, the others at their rounded LP core,
+        and the cores that break a rule are repaired exactly on widening regions first, which
+        keeps a near-complete start nearly as it is (the guided repair moves every member).
     deadline : float, optional
         A ``time.monotonic()`` moment at which the exact regions stop (the plan then depends on
         the machine's speed).
     """
     if len(problem.cores) == 0:
         return None
-    search = _Search(problem, np.random.default_rng(seed), cores)
+    search = _Search(problem, np.random.default_rng(seed), cores, deadline)
     if search.stranded and not problem.rules.allow_unassigned:
         return None
     relaxation = relaxation if relaxation is not None else lp_relaxation(problem)
-    search.start(_rounded(search, relaxation))
-    penalty = search.typical_minutes
-    for _ in range(MAX_PENALTY_ROUNDS):
-        if search.violation() <= 0:
-            break
-        search.descend(penalty)
-        search.stress()
-        penalty *= PENALTY_GROWTH
-    for _ in range(REPAIR_HOPS):
-        if search.violation() <= 0:
-            break
-        search.repair_region()
+    search.start(_started(search, relaxation, start))
+    if start is not None:
+        search.repair_regions()
+    search.guided_repair()
+    search.repair_regions()
     if search.violation() > 0:
         return None
     search.descend(np.inf)
     if improve:
-        search.improve_regions(deadline)
+        search.improve_regions()
         search.descend(np.inf)
     core_of = np.full(len(problem.school_ids), UNASSIGNED, dtype=np.int64)
-    planned = problem.cores[search.cores]
-    core_of[planned] = planned
-    core_of[problem.members[search.active]] = planned[search.core]
+    core_of[search.core_schools] = search.core_schools
+    core_of[search.member_schools] = search.core_schools[search.core]
     return Heuristic(core_of=core_of, objective=search.total_cost())
 
 
-def _rounded(search: "_Search", relaxation: Relaxation | None) -> np.ndarray:
-    """Each active member's core holding the largest share of it in the relaxation (nearest first without one)."""
+def _started(search: "_Search", relaxation: Relaxation | None, start: np.ndarray | None) -> np.ndarray:
+    """Each active member's core in ``start`` if it names a planned core, else the one holding the
+    largest share of it in the relaxation (nearest first without one)."""
     member, core, cost = search.pair_member, search.pair_core, search.pair_cost
     share = relaxation.share[search.kept] if relaxation is not None else np.zeros(len(member))
     order = np.lexsort((cost, -share, member))  # by member, largest share, then cheapest
     first = np.ones(len(order), bool)
     first[1:] = member[order][1:] != member[order][:-1]
-    return core[order][first]
+    rounded = core[order][first]
+    if start is None:
+        return rounded
+    given = np.asarray(start)[search.member_schools]
+    local = np.minimum(np.searchsorted(search.core_schools, given), search.n_cores - 1)
+    named = search.core_schools[local] == given
+    return np.where(named, local, rounded)
 
 
 class _Search:
@@ -209,18 +215,20 @@ class _Search:
     ones, those with at least one planned core within the limit.
     """
 
-    def __init__(self, problem: Problem, rng: np.random.Generator, cores: np.ndarray | None = None):
+    def __init__(self, problem: Problem, rng: np.random.Generator, cores: np.ndarray | None = None,
+                 deadline: float | None = None):
         member, core, minutes = problem.feasible_pairs()
         self.stranded = len(np.unique(member)) < len(problem.members)
         self.cores = np.arange(len(problem.cores)) if cores is None else np.asarray(cores)
         self.kept = np.isin(core, self.cores)  # the feasible pairs planned for
         member, core, minutes = member[self.kept], np.searchsorted(self.cores, core[self.kept]), minutes[self.kept]
         cost = pair_costs(problem, member, self.cores[core], minutes)
-        self.rng = rng
+        self.rng, self.deadline = rng, deadline
         self.active = np.unique(member)
+        self.member_schools, self.core_schools = problem.members[self.active], problem.cores[self.cores]
         self.n_members, self.n_cores = len(self.active), len(self.cores)
-        self.students = problem.enrollment[problem.members[self.active]].astype(float)
-        self.core_students = problem.enrollment[problem.cores[self.cores]].astype(float)
+        self.students = problem.enrollment[self.member_schools].astype(float)
+        self.core_students = problem.enrollment[self.core_schools].astype(float)
         self.pair_member, self.pair_core = np.searchsorted(self.active, member), core
         self.pair_cost = cost
         self.mean = district_mean(problem)
@@ -231,10 +239,10 @@ class _Search:
         self.options: list[list[int]] = [[] for _ in range(self.n_members)]
         for i, c in zip(self.pair_member.tolist(), core.tolist()):
             self.options[i].append(c)
-        self.neighbours = _neighbour_cores(problem.seconds, problem.cores[self.cores], self.pair_member, core, self.n_members)
+        self.neighbours = _neighbour_cores(problem.seconds, self.core_schools, self.pair_member, core, self.n_members)
         self.splits: dict[int, np.ndarray] = {}
         self.core_weight = [1.0] * self.n_cores
-        self.hops = 0  # neighbour hops of the next region repair, less one
+        self.hops = 0  # neighbour hops of the last region repair
 
     # -- state ------------------------------------------------------------------------------------
 
@@ -387,22 +395,37 @@ class _Search:
                 moved |= self._best_split(c, int(d), penalty)
         return moved
 
-    def repair_region(self) -> None:
-        """Re-solve the cores that break a rule, with their neighbours, exactly; widen the region on each call.
+    def guided_repair(self) -> None:
+        """Descend on student-minutes plus a growing penalty on the rules broken, weighing most the
+        cores that keep breaking one, until none does (or :data:`MAX_PENALTY_ROUNDS`)."""
+        penalty = self.typical_minutes
+        for _ in range(MAX_PENALTY_ROUNDS):
+            if self.violation() <= 0:
+                return
+            self.descend(penalty)
+            self.stress()
+            penalty *= PENALTY_GROWTH
 
-        Nothing changes if the region has no plan.
-        """
-        self.hops += 1
-        region = {c for c in range(self.n_cores) if self._core_violation(c) > 0}
-        for _ in range(self.hops):
-            region |= {int(d) for c in region for d in self.neighbours[c]}
-        self._reshare(region)
+    def repair_regions(self) -> None:
+        """Re-solve the cores that break a rule, with their neighbours, exactly, until none does; one
+        more hop of neighbours each time, :data:`REPAIR_HOPS` times at most per call."""
+        for _ in range(REPAIR_HOPS):
+            if self.violation() <= 0 or self._past_deadline():
+                return
+            self.hops += 1
+            region = {c for c in range(self.n_cores) if self._core_violation(c) > 0}
+            for _ in range(self.hops):
+                region |= {int(d) for c in region for d in self.neighbours[c]}
+            self._reshare(region)
 
-    def improve_regions(self, deadline: float | None = None) -> None:
+    def _past_deadline(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def improve_regions(self) -> None:
         """Re-solve each core with its neighbours exactly, in turn, keeping each result that lowers the
-        objective; stop at ``deadline`` if given."""
+        objective; stop at the deadline if there is one."""
         for c in self.rng.permutation(self.n_cores).tolist():
-            if deadline is not None and time.monotonic() >= deadline:
+            if self._past_deadline():
                 return
             before, kept = self.total_cost(), self.core.copy()
             if self._reshare({c, *self.neighbours[c].tolist()}, keep=True) and self.total_cost() > before - MIN_GAIN:
@@ -436,7 +459,8 @@ class _Search:
         region = Model(member=member_row, core=core_row, cost=cost, upper=np.ones(n_pairs), matrix=matrix,
                        row_lower=lower, row_upper=upper)
         start = np.array([float(self.core[i] == d) for _, i, d in pairs]) if keep else None
-        found = highs.solve_mip(region, time_limit=REPAIR_TIME_LIMIT_S, max_nodes=REPAIR_MAX_NODES, start=start).x
+        time_limit = REPAIR_TIME_LIMIT_S if self.deadline is None else min(REPAIR_TIME_LIMIT_S, self.deadline - time.monotonic())
+        found = highs.solve_mip(region, time_limit=time_limit, max_nodes=REPAIR_MAX_NODES, start=start).x
         if found is None:
             return False
         for k in np.flatnonzero(found > 0.5).tolist():

@@ -10,7 +10,7 @@ The formulation is :mod:`partition.model`. :func:`solve` runs it in four steps:
 3. **Bound and dive** (components of at least :data:`BOUND_MIN_VARS` pairs):
    :mod:`partition.columns` gives the set-partitioning bound, far stronger than the MILP's LP
    relaxation, and a plan by diving in that LP; a MIP completes what the dive leaves open. Where
-   that leaves no plan, the heuristic plans the block's cores alone.
+   no completion exists, the heuristic repairs the dive's partial plan on the block's cores alone.
 4. **Improve and prove.** A small component goes to HiGHS, warm-started, for all its time. In a
    large one, a plan within :data:`EXACT_MAX_GAP` of the bound (or no plan yet) goes to HiGHS for
    :data:`EXACT_TIME_SHARE` of the time left, which may prove it optimal (or find a plan); then
@@ -190,9 +190,11 @@ def _independent_blocks(model: Model) -> tuple[list[tuple[np.ndarray, Model]], b
 
 
 def _warm_start(problem: Problem, model: Model, seed: int, relaxation: Relaxation | None = None, *,
-                cores: np.ndarray | None = None, deadline: float | None = None) -> np.ndarray | None:
-    """The heuristic plan (for some ``cores`` only, if given) as a solution vector of the model, if it keeps every row."""
-    found = heuristic_plan(problem, seed=seed, relaxation=relaxation, cores=cores, deadline=deadline)
+                cores: np.ndarray | None = None, start: np.ndarray | None = None,
+                deadline: float | None = None) -> np.ndarray | None:
+    """The heuristic plan (for some ``cores`` only, from a partial plan ``start``, if given) as a
+    solution vector of the model, if it keeps every row."""
+    found = heuristic_plan(problem, seed=seed, relaxation=relaxation, cores=cores, start=start, deadline=deadline)
     if found is None:
         return None
     x = model.vector(problem, found.core_of)
@@ -211,10 +213,11 @@ def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, re
         return _Outcome(None, np.inf, bound, optimal=False, infeasible=True)
     x = start
     if x is None or not _meets_bound(block.cost @ x, bound):
-        x = _better(block, x, dive(block, columns, deadline=share_of(deadline, DIVE_TIME_SHARE), seed=seed))
-    if x is None:  # the dive left no plan: local search on this block's cores
-        x = _warm_start(problem, block, seed, relaxation, cores=np.unique(block.core[block.is_pair]),
-                        deadline=share_of(deadline, LOCAL_TIME_SHARE))
+        found, partial = dive(block, columns, deadline=share_of(deadline, DIVE_TIME_SHARE), seed=seed)
+        x = _better(block, x, found)
+        if x is None:  # no completion of the dive: the heuristic repairs it, on this block's cores
+            x = _warm_start(problem, block, seed, relaxation, cores=np.unique(block.core[block.is_pair]),
+                            start=block.assignment(problem, partial), deadline=share_of(deadline, LOCAL_TIME_SHARE))
     if x is not None and _meets_bound(block.cost @ x, bound):
         return _found(block, x, bound, optimal=True, by_columns=True)
     if x is None or _gap_of(float(block.cost @ x), bound) <= EXACT_MAX_GAP:
