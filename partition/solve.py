@@ -215,9 +215,10 @@ def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, re
     if x is None or not _meets_bound(block.cost @ x, bound):
         found, partial = dive(block, columns, deadline=share_of(deadline, DIVE_TIME_SHARE), seed=seed)
         x = _better(block, x, found)
-        if x is None:  # no completion of the dive: the heuristic repairs it, on this block's cores
-            x = _warm_start(problem, block, seed, relaxation, cores=np.unique(block.core[block.is_pair]),
-                            start=block.assignment(problem, partial), deadline=share_of(deadline, LOCAL_TIME_SHARE))
+        # exact regions on this block's cores improve the plan, or repair the dive's partial plan
+        x = _better(block, x, _warm_start(problem, block, seed, relaxation, cores=np.unique(block.core[block.is_pair]),
+                                          start=block.assignment(problem, partial if x is None else x),
+                                          deadline=share_of(deadline, LOCAL_TIME_SHARE)))
     if x is not None and _meets_bound(block.cost @ x, bound):
         return _found(block, x, bound, optimal=True, by_columns=True)
     if x is None or _gap_of(float(block.cost @ x), bound) <= EXACT_MAX_GAP:
