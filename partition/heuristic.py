@@ -13,9 +13,9 @@ cores), and the moves once more.
 Deterministic for a seed (the seed orders the sweeps): the work is bounded by sweep and node
 counts, and a time limit only guards the region MIPs (unless the caller gives a deadline).
 
-:func:`partition.solve.solve` uses it as the warm start of small problems and for a large block the
-dive leaves without a plan, :func:`partition.feasibility.has_plan` to answer quickly (without the
-exact regions); it proves nothing about optimality. Other rules (mix, township, locks, ...) are not
+:func:`partition.solve.solve` uses it as the warm start of small problems and, from the dive's
+plan (:mod:`partition.columns`), on each large block; :func:`partition.feasibility.has_plan` uses it
+to answer quickly (without the exact regions). It proves nothing about optimality. Other rules (mix, township, locks, ...) are not
 kept: the caller checks the plan against the full model.
 Where the balance band is tight (most moves break a rule) the moves alone stall far above the
 bound (6.6% at 787 schools); the exact regions bring it to 3.5% in 34 s, and to 3.6% at 2,048
@@ -165,8 +165,8 @@ def heuristic_plan(problem: Problem, *, seed: int = 0, relaxation: Relaxation | 
         and the cores that break a rule are repaired exactly on widening regions first, which
         keeps a near-complete start nearly as it is (the guided repair moves every member).
     deadline : float, optional
-        A ``time.monotonic()`` moment at which the exact regions stop (the plan then depends on
-        the machine's speed).
+        A ``time.monotonic()`` moment at which the repair and the exact regions stop (the plan then
+        depends on the machine's speed).
     """
     if len(problem.cores) == 0:
         return None
@@ -397,10 +397,10 @@ class _Search:
 
     def guided_repair(self) -> None:
         """Descend on student-minutes plus a growing penalty on the rules broken, weighing most the
-        cores that keep breaking one, until none does (or :data:`MAX_PENALTY_ROUNDS`)."""
+        cores that keep breaking one, until none does (or :data:`MAX_PENALTY_ROUNDS`, or the deadline)."""
         penalty = self.typical_minutes
         for _ in range(MAX_PENALTY_ROUNDS):
-            if self.violation() <= 0:
+            if self.violation() <= 0 or self._past_deadline():
                 return
             self.descend(penalty)
             self.stress()

@@ -9,10 +9,11 @@ The formulation is :mod:`partition.model`. :func:`solve` runs it in four steps:
    used when it keeps every row of the model.
 3. **Bound and dive** (components of at least :data:`BOUND_MIN_VARS` pairs):
    :mod:`partition.columns` gives the set-partitioning bound, far stronger than the MILP's LP
-   relaxation, and a plan by diving in that LP; a MIP completes what the dive leaves open. Where
-   no completion exists, the heuristic repairs the dive's partial plan on the block's cores alone.
+   relaxation, and a plan by diving in that LP; a MIP completes what the dive leaves open.
 4. **Improve and prove.** A small component goes to HiGHS, warm-started, for all its time. In a
-   large one, a plan within :data:`EXACT_MAX_GAP` of the bound (or no plan yet) goes to HiGHS for
+   large one, the heuristic's exact regions on the block's cores improve the dive's plan (or, where
+   no MIP completes the dive, repair its partial plan) for up to :data:`LOCAL_TIME_SHARE` of the
+   time left; a plan within :data:`EXACT_MAX_GAP` of the bound (or no plan yet) goes to HiGHS for
    :data:`EXACT_TIME_SHARE` of the time left, which may prove it optimal (or find a plan); then
    :mod:`partition.polish` improves the plan with CP-SAT until the time limit. The plan's bound is the
    larger of HiGHS's and the set-partitioning bound.
@@ -61,7 +62,7 @@ DIVE_TIME_SHARE = 0.6
 #: may prove it optimal (or find one) in this share of the time left; CP-SAT polishes the plan in the rest.
 EXACT_MAX_GAP = 0.01
 EXACT_TIME_SHARE = 0.5
-#: When the dive leaves no plan, the heuristic's exact regions may use this share of the time left.
+#: The heuristic's exact regions, after the dive, may use this share of the time left.
 LOCAL_TIME_SHARE = 0.5
 FEASIBILITY_TOL = 1e-6
 SOLVER_NAME = f"HiGHS {highs.VERSION} (MILP)"
