@@ -147,7 +147,7 @@ def _solve_model(problem: Problem, model: Model, *, deadline: float, seed: int) 
         return _Outcome(None, np.inf, np.inf, optimal=False, infeasible=True)
     relaxation = lp_relaxation(problem)
     large = any(block.is_pair.sum() >= BOUND_MIN_VARS for _, block in blocks)  # there, the dive starts better
-    start = None if large else _warm_start(problem, model, seed, relaxation)
+    start = None if large else _local_plan(problem, model, seed, relaxation)
     x = np.zeros(model.n_vars)
     objective = bound = 0.0
     optimal, by_columns = True, False
@@ -190,7 +190,7 @@ def _independent_blocks(model: Model) -> tuple[list[tuple[np.ndarray, Model]], b
     return blocks, contradiction
 
 
-def _warm_start(problem: Problem, model: Model, seed: int, relaxation: Relaxation | None = None, *,
+def _local_plan(problem: Problem, model: Model, seed: int, relaxation: Relaxation | None = None, *,
                 cores: np.ndarray | None = None, start: np.ndarray | None = None,
                 deadline: float | None = None) -> np.ndarray | None:
     """The heuristic plan (for some ``cores`` only, from a partial plan ``start``, if given) as a
@@ -217,7 +217,7 @@ def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, re
         found, partial = dive(block, columns, deadline=share_of(deadline, DIVE_TIME_SHARE), seed=seed)
         x = _better(block, x, found)
         # exact regions on this block's cores improve the plan, or repair the dive's partial plan
-        x = _better(block, x, _warm_start(problem, block, seed, relaxation, cores=np.unique(block.core[block.is_pair]),
+        x = _better(block, x, _local_plan(problem, block, seed, relaxation, cores=np.unique(block.core[block.is_pair]),
                                           start=block.assignment(problem, partial if x is None else x),
                                           deadline=share_of(deadline, LOCAL_TIME_SHARE)))
     if x is not None and _meets_bound(block.cost @ x, bound):

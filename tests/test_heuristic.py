@@ -91,7 +91,7 @@ def test_warm_start_gives_the_same_optimum(seed, monkeypatch):
     if best is None:
         pytest.skip("no plan on this instance")
     warm = solve(problem)
-    monkeypatch.setattr(solve_module, "_warm_start", lambda *args, **kwargs: None)
+    monkeypatch.setattr(solve_module, "_local_plan", lambda *args, **kwargs: None)
     cold = solve(problem)
     assert warm.status == cold.status == "optimal"
     assert warm.objective == pytest.approx(best, rel=1e-6) and cold.objective == pytest.approx(best, rel=1e-6)
