@@ -19,8 +19,8 @@ to answer quickly (without the exact regions). It proves nothing about optimalit
 kept: the caller checks the plan against the full model.
 Where the balance band is tight (most moves break a rule) the moves alone stall far above the
 bound (6.6% at 787 schools); the exact regions bring it to 3.5% in 34 s, and to 3.6% at 2,048
-schools in 150 s, where the set-partitioning dive (:func:`partition.columns.dive_plan`) comes
-within 1.9% in 30 s and 100 s (``bench/partition.py``).
+schools in 130 s, where the set-partitioning dive (:func:`partition.columns.dive_plan`) comes
+within 1.9% in 34 s and 111 s (``bench/partition.py``).
 """
 
 from __future__ import annotations
