@@ -192,8 +192,8 @@ def heuristic_plan(problem: Problem, *, seed: int = 0, relaxation: Relaxation | 
 
 
 def _started(search: "_Search", relaxation: Relaxation | None, start: np.ndarray | None) -> np.ndarray:
-    """Each active member's core in ``start`` if it names a planned core, else the one holding the
-    largest share of it in the relaxation (nearest first without one)."""
+    """Each active member's core in ``start`` if it names a planned core within the limit, else the
+    one holding the largest share of it in the relaxation (nearest first without one)."""
     member, core, cost = search.pair_member, search.pair_core, search.pair_cost
     share = relaxation.share[search.kept] if relaxation is not None else np.zeros(len(member))
     order = np.lexsort((cost, -share, member))  # by member, largest share, then cheapest
@@ -205,6 +205,7 @@ def _started(search: "_Search", relaxation: Relaxation | None, start: np.ndarray
     given = np.asarray(start)[search.member_schools]
     local = np.minimum(np.searchsorted(search.core_schools, given), search.n_cores - 1)
     named = search.core_schools[local] == given
+    named &= np.array([(i, c) in search.cost for i, c in enumerate(local.tolist())], dtype=bool)
     return np.where(named, local, rounded)
 
 
