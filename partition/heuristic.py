@@ -15,8 +15,8 @@ counts, and a time limit only guards the region MIPs (unless the caller gives a 
 
 :func:`partition.solve.solve` uses it as the warm start of small problems and, from the dive's
 plan (:mod:`partition.columns`), on each large block; :func:`partition.feasibility.has_plan` uses it
-to answer quickly (without the exact regions). It proves nothing about optimality. Other rules (mix, township, locks, ...) are not
-kept: the caller checks the plan against the full model.
+to answer quickly (without the exact regions). It proves nothing about optimality. Other rules
+(mix, township, locks, ...) are not kept: the caller checks the plan against the full model.
 Where the balance band is tight (most moves break a rule) the moves alone stall far above the
 bound (6.6% at 787 schools); the exact regions bring it to 3.5% in 34 s, and to 3.6% at 2,048
 schools in 130 s, where the set-partitioning dive (:func:`partition.columns.dive_plan`) comes

@@ -128,7 +128,7 @@ def test_heuristic_from_a_plan_keeps_its_cost_or_lowers_it(seed):
     repaired = heuristic_plan(problem, start=partial, improve=False)
     assert repaired is not None and keeps_rules(problem, repaired.core_of)
     assert repaired.objective >= best.objective - 1e-6
-    beyond = optimum.copy()  # a member sent to a core beyond the travel limit starts elsewhere
+    beyond = optimum.copy()  # a member the start sends beyond the travel limit does not stay there
     minutes = problem.pair_minutes()
     reaches = (minutes <= problem.rules.max_minutes).any(axis=1, keepdims=True)
     member, core = np.argwhere(reaches & np.isfinite(minutes) & (minutes > problem.rules.max_minutes))[0]
