@@ -42,7 +42,7 @@ def has_plan(problem: Problem, *, time_limit: float = PROBE_TIME_LIMIT_S) -> boo
         return False
     model = build_model(problem, objective=False)
     if model.n_vars < HEURISTIC_MAX_VARS:
-        found = heuristic_plan(problem, seed=0, improve=False)
+        found = heuristic_plan(problem, seed=0, widths=())
         if found is not None and model.keeps_rows(model.vector(problem, found.core_of)):
             return True
     result = solve_mip(model, time_limit=time_limit)

@@ -9,7 +9,7 @@ one; what remains is repaired exactly on a region around those cores (HiGHS, one
 neighbours each time); an improvement phase then lowers the objective (student-minutes, imbalance
 and tie-breaks, :mod:`partition.model`) while keeping every rule: the same moves, then each core
 with its neighbours re-solved exactly in turn (the region's members shared out again among its
-cores), and the moves once more.
+cores; one such sweep per region width asked for), and the moves once more.
 Deterministic for a seed (the seed orders the sweeps): the work is bounded by sweep and node
 counts, and a time limit only guards the region MIPs (unless the caller gives a deadline).
 
@@ -52,6 +52,9 @@ CORE_WEIGHT_GROWTH = 2.0
 COUNT_VIOLATION_WEIGHT = 1.0
 #: Pair moves join each core with this many of the nearest cores that share a candidate member.
 PAIR_NEIGHBOURS = 8
+#: The improvement phase's exact-region sweeps: one per entry, each re-solving every core with this
+#: many of its nearest neighbouring cores.
+REGION_WIDTHS = (PAIR_NEIGHBOURS,)
 #: Pair moves enumerate all 2^n splits of the two cores' members, for n up to this.
 MAX_PAIR_MEMBERS = 14
 #: A move must gain more than this (student-minutes plus penalty) to count.
@@ -140,8 +143,8 @@ def lp_relaxation(problem: Problem) -> Relaxation | None:
 
 
 def heuristic_plan(problem: Problem, *, seed: int = 0, relaxation: Relaxation | None = None,
-                   improve: bool = True, cores: np.ndarray | None = None, start: np.ndarray | None = None,
-                   deadline: float | None = None) -> Heuristic | None:
+                   widths: tuple[int, ...] = REGION_WIDTHS, cores: np.ndarray | None = None,
+                   start: np.ndarray | None = None, deadline: float | None = None) -> Heuristic | None:
     """A plan that keeps the basic rules, found by LP rounding and local search; None if none is found.
 
     Parameters
@@ -152,9 +155,10 @@ def heuristic_plan(problem: Problem, *, seed: int = 0, relaxation: Relaxation | 
         Orders the local-search sweeps; the same seed gives the same plan.
     relaxation : Relaxation, optional
         The problem's :func:`lp_relaxation`, when the caller has it already.
-    improve : bool
-        Whether to re-solve each core's neighbourhood exactly once the plan keeps the rules (most
-        of the time taken; a caller that only asks whether a plan exists skips it).
+    widths : tuple of int
+        The exact-region sweeps once the plan keeps the rules: for each entry, every core is
+        re-solved exactly with that many of its nearest neighbouring cores (most of the time
+        taken; a caller that only asks whether a plan exists passes none).
     cores : numpy.ndarray, optional
         Positions (in ``problem.cores``) of the only cores to plan for, with the members that reach
         them: an independent part of the problem (the balance band stays the whole problem's). The
@@ -170,7 +174,7 @@ def heuristic_plan(problem: Problem, *, seed: int = 0, relaxation: Relaxation | 
     """
     if len(problem.cores) == 0:
         return None
-    search = _Search(problem, np.random.default_rng(seed), cores, deadline)
+    search = _Search(problem, np.random.default_rng(seed), cores, deadline, max((PAIR_NEIGHBOURS, *widths)))
     if search.stranded and not problem.rules.allow_unassigned:
         return None
     relaxation = relaxation if relaxation is not None else lp_relaxation(problem)
@@ -182,8 +186,9 @@ def heuristic_plan(problem: Problem, *, seed: int = 0, relaxation: Relaxation | 
     if search.violation() > 0:
         return None
     search.descend(np.inf)
-    if improve:
-        search.improve_regions()
+    if widths:
+        for width in widths:
+            search.improve_regions(width)
         search.descend(np.inf)
     core_of = np.full(len(problem.school_ids), UNASSIGNED, dtype=np.int64)
     core_of[search.core_schools] = search.core_schools
@@ -217,7 +222,7 @@ class _Search:
     """
 
     def __init__(self, problem: Problem, rng: np.random.Generator, cores: np.ndarray | None = None,
-                 deadline: float | None = None):
+                 deadline: float | None = None, width: int = PAIR_NEIGHBOURS):
         member, core, minutes = problem.feasible_pairs()
         self.stranded = len(np.unique(member)) < len(problem.members)
         self.cores = np.arange(len(problem.cores)) if cores is None else np.asarray(cores)
@@ -240,7 +245,7 @@ class _Search:
         self.options: list[list[int]] = [[] for _ in range(self.n_members)]
         for i, c in zip(self.pair_member.tolist(), core.tolist()):
             self.options[i].append(c)
-        self.neighbours = _neighbour_cores(problem.seconds, self.core_schools, self.pair_member, core, self.n_members)
+        self.neighbours = _neighbour_cores(problem.seconds, self.core_schools, self.pair_member, core, self.n_members, width)
         self.splits: dict[int, np.ndarray] = {}
         self.core_weight = [1.0] * self.n_cores
         self.hops = 0  # neighbour hops of the last region repair
@@ -392,7 +397,7 @@ class _Search:
     def _pair_sweep(self, penalty: float) -> bool:
         moved = False
         for c in self.rng.permutation(self.n_cores).tolist():
-            for d in self.neighbours[c]:
+            for d in self.neighbours[c][:PAIR_NEIGHBOURS]:
                 moved |= self._best_split(c, int(d), penalty)
         return moved
 
@@ -416,20 +421,20 @@ class _Search:
             self.hops += 1
             region = {c for c in range(self.n_cores) if self._core_violation(c) > 0}
             for _ in range(self.hops):
-                region |= {int(d) for c in region for d in self.neighbours[c]}
+                region |= {int(d) for c in region for d in self.neighbours[c][:PAIR_NEIGHBOURS]}
             self._reshare(region)
 
     def _past_deadline(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
 
-    def improve_regions(self) -> None:
-        """Re-solve each core with its neighbours exactly, in turn, keeping each result that lowers the
-        objective; stop at the deadline if there is one."""
+    def improve_regions(self, width: int) -> None:
+        """Re-solve each core with its ``width`` nearest neighbours exactly, in turn, keeping each result
+        that lowers the objective; stop at the deadline if there is one."""
         for c in self.rng.permutation(self.n_cores).tolist():
             if self._past_deadline():
                 return
             before, kept = self.total_cost(), self.core.copy()
-            if self._reshare({c, *self.neighbours[c].tolist()}, keep=True) and self.total_cost() > before - MIN_GAIN:
+            if self._reshare({c, *self.neighbours[c][:width].tolist()}, keep=True) and self.total_cost() > before - MIN_GAIN:
                 for i in np.flatnonzero(self.core != kept).tolist():
                     self._move(i, int(kept[i]))
 
@@ -480,14 +485,14 @@ class _Search:
 
 
 def _neighbour_cores(seconds: np.ndarray, cores: np.ndarray, member: np.ndarray, core: np.ndarray,
-                     n_members: int) -> list[np.ndarray]:
-    """For each of ``cores`` (school positions), the :data:`PAIR_NEIGHBOURS` nearest (by ``seconds``,
-    the longer way) that share a candidate member with it."""
+                     n_members: int, width: int) -> list[np.ndarray]:
+    """For each of ``cores`` (school positions), the ``width`` nearest (by ``seconds``, the longer
+    way) that share a candidate member with it, nearest first."""
     n_cores = len(cores)
     reach = csr_matrix((np.ones(len(member)), (member, core)), shape=(n_members, n_cores))
     shared = (reach.T @ reach).toarray() > 0
     np.fill_diagonal(shared, False)
     between = seconds[np.ix_(cores, cores)]
     seconds = np.where(shared, np.maximum(between, between.T), np.inf)
-    nearest = np.argsort(seconds, axis=1, kind="stable")[:, :PAIR_NEIGHBOURS]
+    nearest = np.argsort(seconds, axis=1, kind="stable")[:, :width]
     return [row[np.isfinite(seconds[c, row])] for c, row in enumerate(nearest)]

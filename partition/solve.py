@@ -15,8 +15,9 @@ The formulation is :mod:`partition.model`. :func:`solve` runs it in four steps:
    no MIP completes the dive, repair its partial plan) for up to :data:`LOCAL_TIME_SHARE` of the
    time left; a plan within :data:`EXACT_MAX_GAP` of the bound (or no plan yet) goes to HiGHS for
    :data:`EXACT_TIME_SHARE` of the time left, which may prove it optimal (or find a plan); then
-   :mod:`partition.polish` improves the plan with CP-SAT until the time limit. The plan's bound is the
-   larger of HiGHS's and the set-partitioning bound.
+   sweeps of wider exact regions (:data:`WIDE_REGION_WIDTHS`) improve the plan until the time limit,
+   and :mod:`partition.polish` (CP-SAT) uses any time left, or searches from nothing when there is
+   no plan yet. The plan's bound is the larger of HiGHS's and the set-partitioning bound.
 
 The status is read honestly: ``optimal`` only when HiGHS proves it or the best plan meets the proven
 bound within :data:`MIP_REL_GAP`; a time-limited run is ``feasible`` with its proven gap. When no
@@ -39,7 +40,7 @@ from . import highs
 from .columns import column_generation, dive, share_of
 from .explain import InfeasibleError, explain_infeasible
 from .feasibility import limit_hint, rules_to_relax, smallest_feasible_limit
-from .heuristic import Relaxation, heuristic_plan, lp_relaxation
+from .heuristic import REGION_WIDTHS, Relaxation, heuristic_plan, lp_relaxation
 from .highs import MIP_REL_GAP
 from .model import Model, build_model, imbalance, student_minutes
 from .plan import Plan
@@ -64,6 +65,11 @@ EXACT_MAX_GAP = 0.01
 EXACT_TIME_SHARE = 0.5
 #: The heuristic's exact regions, after the dive, may use this share of the time left.
 LOCAL_TIME_SHARE = 0.5
+#: Then, until the time limit, sweeps of wider exact regions (neighbouring cores per region; see
+#: :func:`partition.heuristic.heuristic_plan`). On 787 schools CP-SAT, given 30 minutes from the plan
+#: the first sweep leaves, lowered it 0.01%; one sweep of 14 neighbours lowered it 0.01–0.13% in 16 s,
+#: and by 0.1–0.8% on each county of the three-county instance in 40 s (CP-SAT: 0.03–0.2%).
+WIDE_REGION_WIDTHS = (14, 20)
 FEASIBILITY_TOL = 1e-6
 SOLVER_NAME = f"HiGHS {highs.VERSION} (MILP)"
 BOUND_NAME = "set-partitioning bound, CP-SAT polish"
@@ -192,10 +198,11 @@ def _independent_blocks(model: Model) -> tuple[list[tuple[np.ndarray, Model]], b
 
 def _local_plan(problem: Problem, model: Model, seed: int, relaxation: Relaxation | None = None, *,
                 cores: np.ndarray | None = None, start: np.ndarray | None = None,
-                deadline: float | None = None) -> np.ndarray | None:
-    """The heuristic plan (for some ``cores`` only, from a partial plan ``start``, if given) as a
-    solution vector of the model, if it keeps every row."""
-    found = heuristic_plan(problem, seed=seed, relaxation=relaxation, cores=cores, start=start, deadline=deadline)
+                deadline: float | None = None, widths: tuple[int, ...] = REGION_WIDTHS) -> np.ndarray | None:
+    """The heuristic plan (for some ``cores`` only, from a partial plan ``start``, with exact regions of
+    these ``widths``) as a solution vector of the model, if it keeps every row."""
+    found = heuristic_plan(problem, seed=seed, relaxation=relaxation, cores=cores, start=start, deadline=deadline,
+                           widths=widths)
     if found is None:
         return None
     x = model.vector(problem, found.core_of)
@@ -212,12 +219,12 @@ def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, re
     bound = columns.bound
     if bound > _worst_cost(block) + FEASIBILITY_TOL:
         return _Outcome(None, np.inf, bound, optimal=False, infeasible=True)
-    x = start
+    x, cores = start, np.unique(block.core[block.is_pair])
     if x is None or not _meets_bound(block.cost @ x, bound):
         found, partial = dive(block, columns, deadline=share_of(deadline, DIVE_TIME_SHARE), seed=seed)
         x = _better(block, x, found)
         # exact regions on this block's cores improve the plan, or repair the dive's partial plan
-        x = _better(block, x, _local_plan(problem, block, seed, relaxation, cores=np.unique(block.core[block.is_pair]),
+        x = _better(block, x, _local_plan(problem, block, seed, relaxation, cores=cores,
                                           start=block.assignment(problem, partial if x is None else x),
                                           deadline=share_of(deadline, LOCAL_TIME_SHARE)))
     if x is not None and _meets_bound(block.cost @ x, bound):
@@ -227,6 +234,9 @@ def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, re
         if outcome.optimal or outcome.infeasible:
             return outcome
         x, bound = outcome.x, outcome.bound
+    if x is not None:
+        x = _better(block, x, _local_plan(problem, block, seed, relaxation, cores=cores, start=block.assignment(problem, x),
+                                          deadline=deadline, widths=WIDE_REGION_WIDTHS))
     x, finished = polish(block, x, time_limit=deadline - time.monotonic(), seed=seed)
     if finished:  # CP-SAT proved its (scaled) optimum early, or that it has none: HiGHS decides exactly
         return _exact(block, x, bound, deadline=deadline, seed=seed, by_columns=True)

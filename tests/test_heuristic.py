@@ -66,7 +66,7 @@ def test_region_improvement_keeps_the_rules_and_never_costs_more():
     lowered = 0
     for seed in range(4):
         problem = random_problem(seed, n=60, n_cores=12, rules=rules)
-        plain, improved = heuristic_plan(problem, improve=False), heuristic_plan(problem)
+        plain, improved = heuristic_plan(problem, widths=()), heuristic_plan(problem)
         if plain is None:
             assert improved is None
             continue
@@ -74,6 +74,20 @@ def test_region_improvement_keeps_the_rules_and_never_costs_more():
         assert improved.objective == pytest.approx(cost(problem, improved.core_of), rel=1e-9)
         assert improved.objective <= plain.objective + 1e-6
         lowered += improved.objective < plain.objective - 1e-6
+    assert lowered > 0
+
+
+def test_a_wider_region_sweep_lowers_what_a_narrow_one_leaves():
+    """A sweep of wider regions after a narrow one lowers the cost of some plans and raises none."""
+    rules = Rules(max_minutes=15, members=(2, 6), balance=0.25)
+    lowered = 0
+    for seed in range(4):
+        problem = random_problem(seed, n=60, n_cores=12, rules=rules)
+        narrow, wide = heuristic_plan(problem, widths=(2,)), heuristic_plan(problem, widths=(2, 5))
+        assert keeps_rules(problem, wide.core_of)
+        assert wide.objective == pytest.approx(cost(problem, wide.core_of), rel=1e-9)
+        assert wide.objective <= narrow.objective + 1e-6
+        lowered += wide.objective < narrow.objective - 1e-6
     assert lowered > 0
 
 
@@ -120,12 +134,12 @@ def test_heuristic_from_a_plan_keeps_its_cost_or_lowers_it(seed):
     best = solve(problem)
     assert best.status == "optimal"
     optimum = np.asarray(best.core_of)
-    assert heuristic_plan(problem, improve=False).objective > best.objective + 1e-6
-    found = heuristic_plan(problem, start=optimum, improve=False)
+    assert heuristic_plan(problem, widths=()).objective > best.objective + 1e-6
+    found = heuristic_plan(problem, start=optimum, widths=())
     assert found.objective == pytest.approx(best.objective, rel=1e-9)
     partial = optimum.copy()
     partial[problem.members[:2]] = UNASSIGNED
-    repaired = heuristic_plan(problem, start=partial, improve=False)
+    repaired = heuristic_plan(problem, start=partial, widths=())
     assert repaired is not None and keeps_rules(problem, repaired.core_of)
     assert repaired.objective >= best.objective - 1e-6
     beyond = optimum.copy()  # a member the start sends beyond the travel limit does not stay there
@@ -133,7 +147,7 @@ def test_heuristic_from_a_plan_keeps_its_cost_or_lowers_it(seed):
     reaches = (minutes <= problem.rules.max_minutes).any(axis=1, keepdims=True)
     member, core = np.argwhere(reaches & np.isfinite(minutes) & (minutes > problem.rules.max_minutes))[0]
     beyond[problem.members[member]] = problem.cores[core]
-    assert keeps_rules(problem, heuristic_plan(problem, start=beyond, improve=False).core_of)
+    assert keeps_rules(problem, heuristic_plan(problem, start=beyond, widths=()).core_of)
 
 
 def test_a_block_the_dive_leaves_without_a_plan_gets_the_local_heuristic(monkeypatch):
