@@ -18,9 +18,9 @@ plan (:mod:`partition.columns`), on each large block; :func:`partition.feasibili
 to answer quickly (without the exact regions). It proves nothing about optimality. Other rules
 (mix, township, locks, ...) are not kept: the caller checks the plan against the full model.
 Where the balance band is tight (most moves break a rule) the moves alone stall far above the
-bound (6.6% at 787 schools); the exact regions bring it to 3.5% in 34 s, and to 3.6% at 2,048
-schools in 130 s, where the set-partitioning dive (:func:`partition.columns.dive_plan`) comes
-within 1.9% in 34 s and 111 s (``bench/partition.py``).
+bound (6.6% at 787 schools); the exact regions bring it to 3.5% in 30 s, and to 3.6% at 2,048
+schools in 116 s, where the set-partitioning dive (:func:`partition.columns.dive_plan`) comes
+within 1.9% in 28 s and 100 s (``bench/partition.py``).
 """
 
 from __future__ import annotations
