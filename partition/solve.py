@@ -60,7 +60,7 @@ BOUND_MIN_VARS = 1000
 BOUND_TIME_SHARE = 0.5
 DIVE_TIME_SHARE = 0.6
 #: After the dive, a plan within this gap of the set-partitioning bound (or no plan) goes to HiGHS, which
-#: may prove it optimal (or find one) in this share of the time left; CP-SAT polishes the plan in the rest.
+#: may prove it optimal (or find one) in this share of the time left; wider exact regions improve it in the rest.
 EXACT_MAX_GAP = 0.01
 EXACT_TIME_SHARE = 0.5
 #: The heuristic's exact regions, after the dive, may use this share of the time left.
@@ -68,11 +68,11 @@ LOCAL_TIME_SHARE = 0.5
 #: Then, until the time limit, sweeps of wider exact regions (neighbouring cores per region; see
 #: :func:`partition.heuristic.heuristic_plan`). On 787 schools CP-SAT, given 30 minutes from the plan
 #: the first sweep leaves, lowered it 0.01%; one sweep of 14 neighbours lowered it 0.01–0.13% in 16 s,
-#: and by 0.1–0.8% on each county of the three-county instance in 40 s (CP-SAT: 0.03–0.2%).
+#: and by 0.1–0.7% on each county of the three-county instance in 40 s (CP-SAT: 0.03–0.2%).
 WIDE_REGION_WIDTHS = (14, 20)
 FEASIBILITY_TOL = 1e-6
 SOLVER_NAME = f"HiGHS {highs.VERSION} (MILP)"
-BOUND_NAME = "set-partitioning bound, CP-SAT polish"
+BOUND_NAME = "set-partitioning bound, exact regions, CP-SAT polish"
 
 
 def solve(problem: Problem, *, time_limit: float = DEFAULT_TIME_LIMIT_S, seed: int = 0) -> Plan:
