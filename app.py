@@ -54,7 +54,7 @@ from partition.problem import (
     Rules,
 )
 from partition.rulesfile import PlannerRules, read_rules_file
-from partition.solve import DEFAULT_TIME_LIMIT_S, solve
+from partition.solve import DEFAULT_TIME_LIMIT_S, available_cores, solve
 from partition.standards import CV_LIMITS
 from partition.territory import school_neighbours, territory_polygons
 
@@ -79,6 +79,7 @@ class Job:
     notice: str | None = None
     seed: int = 0
     time_limit: float = DEFAULT_TIME_LIMIT_S
+    jobs: int = 1
     strict: bool = False
     coords: str = "wgs84"
     cores: str | int = "given"
@@ -115,7 +116,7 @@ def run(job: Job) -> dict[str, Path]:
     neighbours = school_neighbours(nearest, network.edges["u"].to_numpy(), network.edges["v"].to_numpy(), len(schools))
     problem = Problem.from_schools(schools, seconds, rules, is_core=_cores(job, schools, seconds, planner), neighbours=neighbours)
     with step(f"solving: {len(problem.cores)} cores, {len(problem.members)} members"):
-        plan = solve(problem, time_limit=job.time_limit, seed=job.seed)
+        plan = solve(problem, time_limit=job.time_limit, seed=job.seed, jobs=job.jobs)
     with step("drawing territories and scoring the plan"):
         frame = plan_frame(plan, problem, schools)
         districts = _territories(frame, network, nearest, boundary)
@@ -271,6 +272,8 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
     rules.add_argument("--seed", type=int, default=0, help="solver seed (default %(default)s)")
     rules.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S,
                        help="seconds the exact solver may run (default %(default)s)")
+    rules.add_argument("--jobs", type=int, default=available_cores(),
+                       help="processes for independent parts of a large plan (default: the %(default)s cores here)")
     rules.add_argument("--strict", action="store_true", help="stop at the first bad row instead of dropping it")
     data = parser.add_argument_group("data")
     data.add_argument("--network", choices=("drive", "walk"), default="drive", dest="network_type",
@@ -305,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def job_from_args(args: argparse.Namespace) -> Job:
     """Turn parsed arguments into a :class:`Job`."""
-    for name in ("max_minutes", "balance", "time_limit"):
+    for name in ("max_minutes", "balance", "time_limit", "jobs"):
         if getattr(args, name) <= 0:
             raise InputError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
     rules = Rules(
@@ -313,7 +316,7 @@ def job_from_args(args: argparse.Namespace) -> Job:
         allow_unassigned=args.allow_unassigned, min_rural=args.min_rural, indicator_band=args.indicator_band,
         keep_township=args.keep_township, contiguity=args.contiguity, objective=args.objective,
     )
-    common = dict(out=args.out, rules=rules, seed=args.seed, time_limit=args.time_limit, strict=args.strict,
+    common = dict(out=args.out, rules=rules, seed=args.seed, time_limit=args.time_limit, jobs=args.jobs, strict=args.strict,
                   cores=args.cores, rules_file=args.rules_file, network_type=args.network_type,
                   cache_dir=None if args.no_cache else args.cache_dir)
     if args.command == "demo":

@@ -1,7 +1,7 @@
 """Benchmark: the partition solver on the demo county scaled to about 300, 800 and 2,000 schools.
 
     python bench/partition.py [--sizes 300 800 2000] [--counties 3] [--work-dir DIR] [--seed 20261123] [--plain]
-                              [--time-limit S]
+                              [--time-limit S] [--jobs N]
 
 Each instance goes through the real pipeline (``generate_demo``, ``read_school_table``,
 ``read_road_network``, ``snap_schools``, ``cached_matrix``, ``Problem.from_schools``) with the
@@ -49,7 +49,7 @@ from partition.heuristic import heuristic_plan  # noqa: E402
 from partition.model import build_model, objective_value, rule_windows  # noqa: E402
 from partition.polish import polish  # noqa: E402
 from partition.problem import Problem, Rules  # noqa: E402
-from partition.solve import solve  # noqa: E402
+from partition.solve import available_cores, solve  # noqa: E402
 
 SIZES = (300, 800, 2000)
 #: Schools in the demo county at scale 1; the scale of an instance is its size over this.
@@ -151,11 +151,11 @@ def _reference(name: str, model, x, bound, seconds: float) -> str:
     return text if bound is None else f"{text}, bound {bound:,.0f}, gap {(objective - bound) / objective:.2%}"
 
 
-def run_instance(problem: Problem, *, time_limit: float, seed: int) -> Row:
+def run_instance(problem: Problem, *, time_limit: float, seed: int, jobs: int) -> Row:
     greedy = nearest_core_plan(problem)
     start = time.perf_counter()
     try:
-        plan = solve(problem, time_limit=time_limit, seed=seed)
+        plan = solve(problem, time_limit=time_limit, seed=seed, jobs=jobs)
         status, objective, bound, gap = plan.status, f"{plan.objective:,.0f}", f"{plan.bound:,.0f}", f"{plan.gap:.2%}"
         best_bound = plan.bound
     except InfeasibleError as error:
@@ -196,6 +196,7 @@ def main() -> int:
     parser.add_argument("--plain", action="store_true", help="also run plain HiGHS and plain CP-SAT on the compact MILP")
     parser.add_argument("--time-limit", type=float, default=None,
                         help=f"seconds per solve (default: {SHORT_LIMIT_S:g} below {LONG_FROM_SCHOOLS} schools, else {LONG_LIMIT_S:g})")
+    parser.add_argument("--jobs", type=int, default=available_cores(), help="solver processes (default: the %(default)s cores here)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -208,7 +209,7 @@ def main() -> int:
             time_limit = args.time_limit or (SHORT_LIMIT_S if len(problem.school_ids) < LONG_FROM_SCHOOLS else LONG_LIMIT_S)
             print(f"{size} ({counties} count{'y' if counties == 1 else 'ies'}): {len(problem.school_ids)} schools ready in "
                   f"{time.perf_counter() - start:.0f} s; solving with a {time_limit:.0f} s limit", flush=True)
-            rows.append(run_instance(problem, time_limit=time_limit, seed=0))
+            rows.append(run_instance(problem, time_limit=time_limit, seed=0, jobs=args.jobs))
             print_table(rows[-1:])
             if args.plain:
                 for line in plain_solvers(problem, time_limit):

@@ -104,6 +104,7 @@ def test_strict_makes_bad_rows_fatal(tmp_path, capsys, demo_table):
 def test_impossible_options(tmp_path, capsys):
     table = ensure_demo().schools
     for options, message in ((["--max-minutes", "-3"], "must be positive"),
+                             (["--jobs", "0"], "--jobs must be positive"),
                              (["--cores", "5000"], "only"),
                              (["--max-minutes", "3"], "smallest feasible limit")):
         code, out = partition(tmp_path, table, *options)

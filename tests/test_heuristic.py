@@ -27,16 +27,17 @@ RULE_SETS = {
 SMALL_CASE_RATIO = 1.1
 
 
-def two_regions(seed: int, rules: Rules = Rules(max_minutes=20, members=(1, 4), balance=0.5)) -> Problem:
+def two_regions(seed: int, rules: Rules = Rules(max_minutes=20, members=(1, 4), balance=0.5), *, n: int = 12,
+                n_cores: int = 3) -> Problem:
     """Two random counties 1,000 km apart, side by side in one problem (every trip between them is beyond any limit)."""
-    left, right = random_problem(seed, n=12, n_cores=3), random_problem(seed + 100, n=12, n_cores=3)
-    far = np.full((12, 12), 1e6 * 60)
+    left, right = random_problem(seed, n=n, n_cores=n_cores), random_problem(seed + 100, n=n, n_cores=n_cores)
+    far = np.full((n, n), 1e6 * 60)
     seconds = np.block([[left.seconds, far], [far, right.seconds]])
     order = np.argsort(~np.concatenate([left.is_core, right.is_core]), kind="stable")  # cores first, as usual
     seconds = seconds[np.ix_(order, order)]
     enrollment = np.concatenate([left.enrollment, right.enrollment])[order]
     is_core = np.concatenate([left.is_core, right.is_core])[order]
-    return Problem(tuple(f"s{i}" for i in range(24)), enrollment, is_core, seconds, rules)
+    return Problem(tuple(f"s{i}" for i in range(2 * n)), enrollment, is_core, seconds, rules)
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -165,6 +166,23 @@ def test_decomposition_gives_the_monolithic_optimum(seed, monkeypatch):
     assert decomposed.status == monolithic.status == "optimal"
     assert decomposed.objective == pytest.approx(monolithic.objective, rel=1e-6)
     assert keeps_rules(problem, np.asarray(decomposed.core_of))
+
+
+def test_lanes_deal_the_largest_blocks_first_to_the_lightest_lane():
+    sizes = [5, 9, 2, 7, 3]
+    assert solve_module._lanes(sizes, 2) == [[2, 4, 1], [0, 3]]  # 9, 3, 2 | 7, 5: loads 14 and 12, smallest first
+    assert solve_module._lanes(sizes, 1) == [[2, 4, 0, 3, 1]]
+    assert solve_module._lanes([4, 4], 8) == [[0], [1]]
+
+
+def test_large_blocks_in_two_processes_give_the_plan_of_one():
+    problem = two_regions(1, Rules(max_minutes=40, members=(2, 6), balance=0.3), n=80, n_cores=16)
+    blocks, _ = solve_module._independent_blocks(build_model(problem))
+    assert [int(block.is_pair.sum()) >= solve_module.BOUND_MIN_VARS for _, block in blocks] == [True, True]
+    alone, side_by_side = solve(problem, jobs=1), solve(problem, jobs=2)  # one process, then two
+    assert alone.status == side_by_side.status == "optimal"
+    assert side_by_side.core_of == alone.core_of and side_by_side.objective == alone.objective
+    assert keeps_rules(problem, np.asarray(side_by_side.core_of))
 
 
 @pytest.mark.parametrize("seed", range(6))
