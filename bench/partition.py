@@ -13,7 +13,8 @@ work directory (a temporary one unless ``--work-dir`` is given), so reruns skip 
 generated with its own seed, no road between them): the decomposition then solves N independent
 parts. At about 2,000 schools a single county's town holds ~400 schools and ~140 cores, most too far
 from small village schools to fill their 学区 without breaking the balance band, so that instance may
-have no plan; the several-county one is the prefecture-like case with a plan.
+have no plan; the several-county one is the prefecture-like case with a plan, and the one where
+``--jobs`` (default: every core) lets the solver work on its counties side by side.
 
 For each instance it prints, from the same run: the solver's time, status, objective, proven bound
 and gap; the two heuristics, each with its objective, time and gap to that bound (``dive``: column
