@@ -273,7 +273,7 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
     rules.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S,
                        help="seconds the exact solver may run (default %(default)s)")
     rules.add_argument("--jobs", type=int, default=available_cores(),
-                       help="processes for independent parts of a large plan (default: the %(default)s cores here)")
+                       help="CPU cores for the independent parts of a large plan (default: all %(default)s here)")
     rules.add_argument("--strict", action="store_true", help="stop at the first bad row instead of dropping it")
     data = parser.add_argument_group("data")
     data.add_argument("--network", choices=("drive", "walk"), default="drive", dest="network_type",

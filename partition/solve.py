@@ -6,7 +6,7 @@ The formulation is :mod:`partition.model`. :func:`solve` runs it in four steps:
    (with every school assigned, the balance mean is a constant, so schools that reach no common
    core never share a row); each is solved alone, smallest first, with its share of the time left.
    With ``jobs > 1`` and several large components, they are dealt to processes that run side by
-   side (:data:`PROCESSES_PER_JOB`), each solving its components in turn.
+   side (:data:`PROCESSES_PER_CORE`), each solving its components in turn.
 2. **Warm start** (when every component is small): :func:`partition.heuristic.heuristic_plan`,
    used when it keeps every row of the model.
 3. **Bound and dive** (components of at least :data:`BOUND_MIN_VARS` pairs):
@@ -75,11 +75,11 @@ LOCAL_TIME_SHARE = 0.5
 #: the first sweep leaves, lowered it 0.01%; one sweep of 14 neighbours lowered it 0.01–0.13% in 16 s,
 #: and by 0.1–0.7% on each county of the three-county instance in 40 s (CP-SAT: 0.03–0.2%).
 WIDE_REGION_WIDTHS = (14, 20)
-#: With more than one job, the large blocks run in up to this many processes per job, sharing the
-#: cores: each gets an equal share of the time, and one that finishes early hands its share to the
+#: With more than one core (``jobs``), the large blocks run in up to this many processes per core,
+#: sharing the cores: each gets an equal share of the time, and one that finishes early hands its share to the
 #: others. On the three-county instance (2,048 schools, 300 s, 2 cores) the gap was 1.10% with one
 #: process, 1.01% with two (one county alone, two in turn) and 0.93% with three.
-PROCESSES_PER_JOB = 2
+PROCESSES_PER_CORE = 2
 FEASIBILITY_TOL = 1e-6
 SOLVER_NAME = f"HiGHS {highs.VERSION} (MILP)"
 BOUND_NAME = "set-partitioning bound, exact regions, CP-SAT polish"
@@ -104,7 +104,7 @@ def solve(problem: Problem, *, time_limit: float = DEFAULT_TIME_LIMIT_S, seed: i
     jobs : int
         CPU cores for the independent blocks (see :func:`available_cores`). With more than one,
         and at least two blocks large enough for the set-partitioning bound, the blocks run in
-        up to :data:`PROCESSES_PER_JOB` processes per job, started by ``spawn``: a script calling
+        up to :data:`PROCESSES_PER_CORE` processes per core, started by ``spawn``: a script calling
         this needs the ``if __name__ == "__main__":`` guard.
 
     Raises
@@ -167,14 +167,14 @@ class _Outcome:
 
 
 def _solve_model(problem: Problem, model: Model, *, deadline: float, seed: int, jobs: int) -> _Outcome:
-    """Solve the independent blocks of ``model``, in up to ``jobs`` processes, each block with its share of the time."""
+    """Solve the independent blocks of ``model`` on ``jobs`` cores, each block with its share of the time."""
     blocks, contradiction = _independent_blocks(model)
     if contradiction:
         return _Outcome(None, np.inf, np.inf, optimal=False, infeasible=True)
     relaxation = lp_relaxation(problem)
     large = sum(block.is_pair.sum() >= BOUND_MIN_VARS for _, block in blocks)  # there, the dive starts better
     start = None if large else _local_plan(problem, model, seed, relaxation)
-    lanes = _lanes([block.n_vars for _, block in blocks], min(large, PROCESSES_PER_JOB * jobs) if jobs > 1 else 1)
+    lanes = _lanes([block.n_vars for _, block in blocks], min(large, PROCESSES_PER_CORE * jobs) if jobs > 1 else 1)
     outcomes = _solve_lanes(problem, [[blocks[k][1] for k in lane] for lane in lanes],
                             [[None if start is None else start[blocks[k][0]] for k in lane] for lane in lanes],
                             relaxation=relaxation, deadline=deadline, seed=seed)
@@ -193,10 +193,10 @@ def _solve_model(problem: Problem, model: Model, *, deadline: float, seed: int, 
     return _Outcome(x, objective, bound, optimal, bounded_by_columns=by_columns)
 
 
-def _lanes(sizes: list[int], jobs: int) -> list[list[int]]:
-    """Blocks (by their number of variables) dealt to at most ``jobs`` lanes, largest first to the
+def _lanes(sizes: list[int], n_lanes: int) -> list[list[int]]:
+    """Blocks (by their number of variables) dealt to at most ``n_lanes`` lanes, largest first to the
     lightest lane (LPT); each lane lists its blocks smallest first."""
-    lanes: list[list[int]] = [[] for _ in range(max(1, min(jobs, len(sizes))))]
+    lanes: list[list[int]] = [[] for _ in range(max(1, min(n_lanes, len(sizes))))]
     loads = [0] * len(lanes)
     for k in sorted(range(len(sizes)), key=lambda k: (-sizes[k], k)):
         lightest = loads.index(min(loads))
@@ -206,7 +206,7 @@ def _lanes(sizes: list[int], jobs: int) -> list[list[int]]:
 
 
 def _solve_lanes(problem: Problem, lanes: list[list[Model]], starts: list[list[np.ndarray | None]], *,
-                 relaxation: Relaxation, deadline: float, seed: int) -> list[list[_Outcome]]:
+                 relaxation: Relaxation | None, deadline: float, seed: int) -> list[list[_Outcome]]:
     """Each lane's blocks in turn, the first lane in this process and each other one in its own."""
     if len(lanes) == 1:
         return [_solve_lane(problem, lanes[0], starts[0], relaxation=relaxation, deadline=deadline, seed=seed)]
@@ -217,8 +217,8 @@ def _solve_lanes(problem: Problem, lanes: list[list[Model]], starts: list[list[n
         return [first, *(future.result() for future in others)]
 
 
-def _solve_lane(problem: Problem, blocks: list[Model], starts: list[np.ndarray | None], *, relaxation: Relaxation,
-                deadline: float, seed: int) -> list[_Outcome]:
+def _solve_lane(problem: Problem, blocks: list[Model], starts: list[np.ndarray | None], *,
+                relaxation: Relaxation | None, deadline: float, seed: int) -> list[_Outcome]:
     """Solve ``blocks`` in turn, each with its share (by variables) of the time left, until one has no plan."""
     outcomes = []
     vars_left = sum(block.n_vars for block in blocks)
