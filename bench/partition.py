@@ -197,7 +197,7 @@ def main() -> int:
     parser.add_argument("--plain", action="store_true", help="also run plain HiGHS and plain CP-SAT on the compact MILP")
     parser.add_argument("--time-limit", type=float, default=None,
                         help=f"seconds per solve (default: {SHORT_LIMIT_S:g} below {LONG_FROM_SCHOOLS} schools, else {LONG_LIMIT_S:g})")
-    parser.add_argument("--jobs", type=int, default=available_cores(), help="solver processes (default: the %(default)s cores here)")
+    parser.add_argument("--jobs", type=int, default=available_cores(), help="CPU cores for the solver (default: all %(default)s here)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
