@@ -35,6 +35,7 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from multiprocessing import get_context
 
 import numpy as np
@@ -76,8 +77,8 @@ LOCAL_TIME_SHARE = 0.5
 #: and by 0.1–0.7% on each county of the three-county instance in 40 s (CP-SAT: 0.03–0.2%).
 WIDE_REGION_WIDTHS = (14, 20)
 #: With more than one core (``jobs``), the large blocks run in up to this many processes per core,
-#: sharing the cores: each gets an equal share of the time, and one that finishes early hands its share to the
-#: others. On the three-county instance (2,048 schools, 300 s, 2 cores) the gap was 1.10% with one
+#: sharing the cores: each gets an equal share of the time, and one that finishes early hands its
+#: share to the others. On the three-county instance (2,048 schools, 300 s, 2 cores) the gap was 1.10% with one
 #: process, 1.01% with two (one county alone, two in turn) and 0.93% with three.
 PROCESSES_PER_CORE = 2
 FEASIBILITY_TOL = 1e-6
@@ -208,13 +209,12 @@ def _lanes(sizes: list[int], n_lanes: int) -> list[list[int]]:
 def _solve_lanes(problem: Problem, lanes: list[list[Model]], starts: list[list[np.ndarray | None]], *,
                  relaxation: Relaxation | None, deadline: float, seed: int) -> list[list[_Outcome]]:
     """Each lane's blocks in turn, the first lane in this process and each other one in its own."""
+    run = partial(_solve_lane, problem, relaxation=relaxation, deadline=deadline, seed=seed)
     if len(lanes) == 1:
-        return [_solve_lane(problem, lanes[0], starts[0], relaxation=relaxation, deadline=deadline, seed=seed)]
+        return [run(lanes[0], starts[0])]
     with ProcessPoolExecutor(len(lanes) - 1, mp_context=get_context("spawn")) as pool:
-        others = [pool.submit(_solve_lane, problem, lane, start, relaxation=relaxation, deadline=deadline, seed=seed)
-                  for lane, start in zip(lanes[1:], starts[1:])]
-        first = _solve_lane(problem, lanes[0], starts[0], relaxation=relaxation, deadline=deadline, seed=seed)
-        return [first, *(future.result() for future in others)]
+        others = [pool.submit(run, lane, start) for lane, start in zip(lanes[1:], starts[1:])]
+        return [run(lanes[0], starts[0]), *(future.result() for future in others)]
 
 
 def _solve_lane(problem: Problem, blocks: list[Model], starts: list[np.ndarray | None], *,
