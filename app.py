@@ -84,6 +84,7 @@ class Job:
     coords: str = "wgs84"
     cores: str | int = "given"
     rules_file: Path | None = None
+    verbose: bool = False
 
 
 @contextmanager
@@ -116,7 +117,7 @@ def run(job: Job) -> dict[str, Path]:
     neighbours = school_neighbours(nearest, network.edges["u"].to_numpy(), network.edges["v"].to_numpy(), len(schools))
     problem = Problem.from_schools(schools, seconds, rules, is_core=_cores(job, schools, seconds, planner), neighbours=neighbours)
     with step(f"solving: {len(problem.cores)} cores, {len(problem.members)} members"):
-        plan = solve(problem, time_limit=job.time_limit, seed=job.seed, jobs=job.jobs)
+        plan = solve(problem, time_limit=job.time_limit, seed=job.seed, jobs=job.jobs, verbose=job.verbose)
     with step("drawing territories and scoring the plan"):
         frame = plan_frame(plan, problem, schools)
         districts = _territories(frame, network, nearest, boundary)
@@ -275,6 +276,7 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
     rules.add_argument("--jobs", type=int, default=available_cores(),
                        help="CPU cores for the independent parts of a large plan (default: all %(default)s here)")
     rules.add_argument("--strict", action="store_true", help="stop at the first bad row instead of dropping it")
+    rules.add_argument("--verbose", action="store_true", help="show the solvers' own logs (HiGHS, CP-SAT)")
     data = parser.add_argument_group("data")
     data.add_argument("--network", choices=("drive", "walk"), default="drive", dest="network_type",
                       help="travel by road vehicle or on foot (default %(default)s)")
@@ -317,7 +319,7 @@ def job_from_args(args: argparse.Namespace) -> Job:
         keep_township=args.keep_township, contiguity=args.contiguity, objective=args.objective,
     )
     common = dict(out=args.out, rules=rules, seed=args.seed, time_limit=args.time_limit, jobs=args.jobs, strict=args.strict,
-                  cores=args.cores, rules_file=args.rules_file, network_type=args.network_type,
+                  cores=args.cores, rules_file=args.rules_file, network_type=args.network_type, verbose=args.verbose,
                   cache_dir=None if args.no_cache else args.cache_dir)
     if args.command == "demo":
         with step("preparing the demo county"):

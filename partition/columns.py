@@ -22,7 +22,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 
 from . import highs
@@ -333,8 +332,7 @@ class _Master:
     def __init__(self, n_members: int, pricer: _Pricer, *, artificial: float):
         self.n_members, self.pricer, self.pair_member = n_members, pricer, pricer.pair_member
         n_rows = n_members + pricer.n_cores
-        self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
+        self.highs = highs.new_highs()
         self.highs.setOptionValue("threads", 1)
         self.highs.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)  # new columns keep the basis primal feasible
         self.highs.addRows(n_rows, np.ones(n_rows), np.ones(n_rows), 0, np.array([], np.int32), np.array([], np.int32), np.array([]))
