@@ -58,6 +58,8 @@ def county_outline(rng: np.random.Generator, scale: float) -> Polygon:
 
 @dataclass
 class City:
+    """The county town: its outline (with the 街道 margin), the arterials' ends on its edge, its inner crossings."""
+
     square: Polygon
     entries: list[int]  # ends of the arterials on the edge of the grid
     inner: list[int]  # grid intersections off the edge (school sites)

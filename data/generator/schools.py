@@ -94,6 +94,8 @@ JUNIOR_ORDINAL_START = 2  # 第一中学 is the county's senior high school, so 
 
 @dataclass
 class School:
+    """One school of the table as it is drawn, before its id and coordinates are written."""
+
     level: str  # canonical level
     area_type: str  # canonical area type
     unit: str  # 乡镇/街道
@@ -287,6 +289,7 @@ def make_schools(
     towns: list[Town],
     scale: float,
 ) -> list[School]:
+    """All schools: the county town's and each township's, with cores chosen, names, staff and indicators."""
     regions = [_city_schools(rng, net, city, subdistricts, scale)]
     regions += [_town_schools(rng, net, town) for town in towns]
     _choose_cores(rng, regions)

@@ -54,6 +54,8 @@ class _Village:
 
 @dataclass
 class Town:
+    """A township: its centre, size factor, cell of the county, street grid, road nodes and villages."""
+
     name: str
     seed: np.ndarray
     size: float
