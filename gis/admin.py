@@ -9,7 +9,7 @@ import osmium
 import shapely
 
 from .errors import InputError
-from .network import check_osm_path
+from .ways import check_osm_path
 
 __all__ = ["read_admin_areas", "COUNTY_LEVEL", "TOWNSHIP_LEVEL"]
 

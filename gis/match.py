@@ -22,7 +22,7 @@ import pandas as pd
 import pyproj
 from scipy.spatial import cKDTree
 
-from .network import local_utm_crs
+from .measure import local_utm_crs
 
 __all__ = [
     "MatchResult",

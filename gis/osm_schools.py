@@ -49,8 +49,9 @@ from .admin import TOWNSHIP_LEVEL, read_admin_areas
 from .badrows import BadRow, report_bad_rows
 from .errors import InputError
 from .match import MIN_NAME_SIMILARITY, name_similarity
-from .network import check_osm_path, local_utm_crs
+from .measure import local_utm_crs
 from .schools import NAME_LEVEL_MARKERS
+from .ways import check_osm_path
 
 __all__ = [
     "ExcludedSchool",

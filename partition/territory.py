@@ -13,7 +13,7 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from gis.network import local_utm_crs
+from gis.measure import local_utm_crs
 
 __all__ = ["territory_polygons", "school_neighbours", "DEFAULT_MARGIN_M"]
 
