@@ -52,6 +52,7 @@ import shapely
 
 from . import cache, settings
 from .arrays import ranges
+from .coords import WGS84
 from .edges import concat_edges, edge_order, edge_table, largest_strong_component, merged_edges, original_edges
 from .errors import InputError
 from .measure import great_circle_m, local_utm_crs
@@ -76,7 +77,7 @@ __all__ = [
 
 #: Bump when the prepared network changes for the same file and settings: old cache files then miss.
 NETWORK_VERSION = 2
-CRS = "epsg:4326"
+CRS = WGS84.lower()  # as osmnx spells it on its graphs
 EDGE_ATTRIBUTES = ("osmid", "highway", "length", "speed_kph", "travel_time")
 CACHE_PREFIX = "roads"
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .badrows import BadRow, report_bad_rows
-from .coords import to_wgs84
+from .coords import WGS84, to_wgs84
 from .errors import InputError
 from .schema import INDICATORS, TABLE_HEADERS_ZH
 
@@ -57,7 +57,6 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 GEO_SUFFIXES = (".geojson", ".json", ".gpkg")
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", *GEO_SUFFIXES)
 FIRST_DATA_ROW = 2  # spreadsheet row number of the first data row (row 1 is the header)
-WGS84 = "EPSG:4326"
 
 
 def read_school_table(
@@ -93,7 +92,7 @@ def read_school_table(
     schools = gpd.GeoDataFrame(
         table.drop(columns=["lon", "lat"]),
         geometry=gpd.points_from_xy(lon, lat),
-        crs="EPSG:4326",
+        crs=WGS84,
     ).reset_index(drop=True)
     schools.attrs["dropped"] = bad_rows
     return schools

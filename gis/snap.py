@@ -12,6 +12,7 @@ from scipy.spatial import cKDTree
 
 from . import settings
 from .badrows import BadRow, report_bad_rows
+from .coords import WGS84
 from .errors import InputError
 from .measure import local_utm_crs
 
@@ -26,7 +27,7 @@ def snap_to_nodes(network: RoadNetwork, lon, lat) -> tuple[np.ndarray, np.ndarra
     Distances are measured in the local UTM zone.
     """
     crs = local_utm_crs(network.nodes["x"].to_numpy(), network.nodes["y"].to_numpy())
-    to_metric = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    to_metric = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True)
     node_xy = np.column_stack(to_metric.transform(network.nodes["x"].to_numpy(), network.nodes["y"].to_numpy()))
     point_xy = np.column_stack(to_metric.transform(np.asarray(lon, float), np.asarray(lat, float)))
     distance, position = cKDTree(node_xy).query(point_xy)

@@ -18,7 +18,8 @@ from .ways import Ways, check_network_type
 __all__ = ["parse_maxspeed", "speed_table", "maxspeed_codes", "path_maxspeed_kph", "path_highway", "edge_speeds", "travel_time_s"]
 
 MPH_TO_KPH = 1.609344
-SECONDS_PER_HOUR = 60 * 60
+MINUTES_PER_HOUR = 60
+SECONDS_PER_HOUR = 60 * MINUTES_PER_HOUR
 METRES_PER_KM = 1000
 MAXSPEED_SEPARATORS = re.compile(r"[;|]")
 MAXSPEED_VALUE = re.compile(r"\s*([0-9][.,0-9]*?)\s?(?:km/h|kmh|kph|mph)?\s*")

@@ -20,6 +20,7 @@ from folium.template import Template
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
+from gis.coords import WGS84
 from gis.schema import AREA_LABELS_ZH, LEVEL_LABELS_ZH
 from maps.assets import offline_map
 
@@ -51,7 +52,6 @@ SCHOOL_LAYER = "学校 schools"
 LINK_LAYER = "连线 links"
 TILE_LAYER = "OpenStreetMap 底图"
 
-WGS84 = "EPSG:4326"
 SCHOOL_COLUMNS = (
     "school_id", "name", "level", "enrollment", "is_core", "district", "district_name",
     "core_school_id", "minutes_to_core", "township", "area_type",

@@ -43,12 +43,12 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from . import highs
-from .columns import column_generation, dive, share_of
+from .columns import BOUND_TIME_SHARE, column_generation, dive, share_of
 from .explain import InfeasibleError, explain_infeasible
 from .feasibility import limit_hint, rules_to_relax, smallest_feasible_limit
 from .heuristic import REGION_WIDTHS, Relaxation, heuristic_plan, lp_relaxation
 from .highs import MIP_REL_GAP
-from .model import Model, build_model, imbalance, student_minutes
+from .model import FEASIBILITY_TOL, Model, build_model, imbalance, student_minutes
 from .plan import Plan
 from .polish import polish, workers_for
 from .problem import Problem
@@ -62,9 +62,8 @@ DEFAULT_TIME_LIMIT_S = 60.0
 LIMIT_SEARCH_PROBES = 12
 #: Components with at least this many (member, core) pairs get the set-partitioning bound.
 BOUND_MIN_VARS = 1000
-#: Shares of a component's time: column generation may use up to the first, the dive up to the
-#: second of what is left.
-BOUND_TIME_SHARE = 0.5
+#: Share of a component's time left after column generation (:data:`partition.columns.BOUND_TIME_SHARE`)
+#: that the dive may use.
 DIVE_TIME_SHARE = 0.6
 #: After the dive, a plan within this gap of the set-partitioning bound (or no plan) goes to HiGHS, which
 #: may prove it optimal (or find one) in this share of the time left; wider exact regions improve it in the rest.
@@ -82,7 +81,6 @@ WIDE_REGION_WIDTHS = (14, 20)
 #: share to the others. On the three-county instance (2,048 schools, 300 s, 2 cores) the gap was 1.10% with one
 #: process, 1.01% with two (one county alone, two in turn) and 0.93% with three.
 PROCESSES_PER_CORE = 2
-FEASIBILITY_TOL = 1e-6
 SOLVER_NAME = f"HiGHS {highs.VERSION} (MILP)"
 BOUND_NAME = "set-partitioning bound, exact regions, CP-SAT polish"
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from gis.settings import HIGHWAY_SPEEDS_KPH
+from gis.speeds import METRES_PER_KM, MINUTES_PER_HOUR
 
 from .identity import PROVENANCE_TAGS
 
@@ -19,7 +20,6 @@ STREET_NODE_SPACING_M = (60.0, 120.0)
 NODE_STEP_VARIATION = (0.7, 1.3)  # each step between nodes, relative to the mean
 ROAD_BEND = 0.03  # sideways bow of a road, as a share of its length
 ROAD_JITTER_M = 10.0
-M_PER_KM, MIN_PER_HOUR = 1000.0, 60.0
 
 
 class Roads:
@@ -122,6 +122,6 @@ def nearest(net: Roads, nodes: Sequence[int], target: np.ndarray) -> int:
 
 def road_minutes(net: Roads, nodes: list[int], tags: dict[str, str]) -> np.ndarray:
     """Minutes of driving from ``nodes[0]`` to each node of a road, at its maxspeed or the default speed."""
-    speed = float(tags.get("maxspeed", HIGHWAY_SPEEDS_KPH[tags["highway"]])) * M_PER_KM / MIN_PER_HOUR
+    speed = float(tags.get("maxspeed", HIGHWAY_SPEEDS_KPH[tags["highway"]])) * METRES_PER_KM / MINUTES_PER_HOUR
     steps = np.hypot(*np.diff(net.points(nodes), axis=0).T)
     return np.concatenate([[0.0], np.cumsum(steps)]) / speed

@@ -11,10 +11,11 @@ import shapely
 from shapely.geometry import LineString, MultiPoint, MultiPolygon, Polygon
 
 from gis.settings import HIGHWAY_SPEEDS_KPH
+from gis.speeds import METRES_PER_KM, MINUTES_PER_HOUR
 
 from .county import City
 from .names import TOWN_NAME_FIRST, TOWN_NAME_SECOND, TOWN_SUFFIXES, TOWN_XIANG_SHARE, VILLAGE_SUFFIXES, VILLAGE_SURNAMES, name_pool
-from .roads import M_PER_KM, MIN_PER_HOUR, ROAD_NODE_SPACING_M, Roads, add_grid, nearest, road_minutes, street_tags
+from .roads import ROAD_NODE_SPACING_M, Roads, add_grid, nearest, road_minutes, street_tags
 from .sampling import spread_in_region
 
 __all__ = ["Town", "place_towns", "build_town_grid", "build_town_roads", "build_villages", "link_neighbour_villages"]
@@ -238,8 +239,8 @@ def _connect_villages(net: Roads, rng: np.random.Generator, town: Town) -> None:
     quickest through (driving at the solver's default speeds, :data:`gis.settings.HIGHWAY_SPEEDS_KPH`).
     """
     minutes = dict.fromkeys(town.grid, 0.0) | town.link_minutes
-    lane_speed = HIGHWAY_SPEEDS_KPH["residential"] * M_PER_KM / MIN_PER_HOUR
-    road_speed = HIGHWAY_SPEEDS_KPH["unclassified"] * M_PER_KM / MIN_PER_HOUR
+    lane_speed = HIGHWAY_SPEEDS_KPH["residential"] * METRES_PER_KM / MINUTES_PER_HOUR
+    road_speed = HIGHWAY_SPEEDS_KPH["unclassified"] * METRES_PER_KM / MINUTES_PER_HOUR
 
     def join(village: _Village, target: int, highway: str) -> None:
         start = nearest(net, village.nodes, np.array(net.xy[target]))

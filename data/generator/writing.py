@@ -15,6 +15,7 @@ from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon
 
 from gis.admin import COUNTY_LEVEL, TOWNSHIP_LEVEL
+from gis.coords import WGS84
 from gis.files import atomic_path
 from gis.schema import AREA_LABELS_ZH, CATEGORY_LABELS_ZH, LEVEL_LABELS_ZH, TABLE_HEADERS_ZH
 
@@ -26,7 +27,6 @@ from .schools import INDICATOR_DECIMALS, School
 __all__ = ["local_to_wgs84", "write_osm", "write_schools"]
 
 PROJECTED_CRS = "EPSG:32650"  # UTM zone 50N: metres
-GEOGRAPHIC_CRS = "EPSG:4326"
 CENTRE_LON = 117.6
 CENTRE_LAT = 36.1
 COORD_DECIMALS = 7
@@ -45,8 +45,8 @@ def _atomic_text(path: Path, encoding: str) -> Iterator[IO[str]]:
 
 def local_to_wgs84() -> Callable[[np.ndarray], np.ndarray]:
     """Converter of local ``(x, y)`` metres around the county centre to WGS-84 ``(lon, lat)``."""
-    origin = Transformer.from_crs(GEOGRAPHIC_CRS, PROJECTED_CRS, always_xy=True).transform(CENTRE_LON, CENTRE_LAT)
-    inverse = Transformer.from_crs(PROJECTED_CRS, GEOGRAPHIC_CRS, always_xy=True)
+    origin = Transformer.from_crs(WGS84, PROJECTED_CRS, always_xy=True).transform(CENTRE_LON, CENTRE_LAT)
+    inverse = Transformer.from_crs(PROJECTED_CRS, WGS84, always_xy=True)
 
     def to_wgs84(xy: np.ndarray) -> np.ndarray:
         lon, lat = inverse.transform(xy[:, 0] + origin[0], xy[:, 1] + origin[1])
