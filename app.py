@@ -287,7 +287,7 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    parser = argparse.ArgumentParser(prog="app.py", description="Group schools into balanced 学区 around core schools.")
+    parser = argparse.ArgumentParser(description="Group schools into balanced 学区 around core schools.")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="run on the embedded synthetic demo county")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default %(default)s)")
