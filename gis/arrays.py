@@ -7,6 +7,7 @@ import numpy as np
 
 __all__ = ["unique_ints", "cumcount", "ranges"]
 
+
 def unique_ints(values: np.ndarray) -> np.ndarray:
     """Sorted distinct values (sort-based: numpy 2's hashing ``np.unique`` is slower on large ids)."""
     ordered = np.sort(values)

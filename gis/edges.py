@@ -17,6 +17,7 @@ from .ways import Graph, Ways
 
 __all__ = ["Edges", "original_edges", "merged_edges", "concat_edges", "largest_strong_component", "edge_order", "edge_table"]
 
+
 @dataclass(frozen=True)
 class Edges:
     """Edges of the prepared graph before the component rule."""

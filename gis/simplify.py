@@ -16,6 +16,7 @@ from .ways import Graph
 
 __all__ = ["Paths", "merged_paths", "interior_nodes", "without_rings"]
 
+
 def _distinct_count(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     """For each node ``i < n``, the number of distinct ``b`` paired with ``a == i``."""
     pairs = unique_ints(a * np.int64(n) + b)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["snap_to_nodes", "snap_schools"]
 
+
 def snap_to_nodes(network: RoadNetwork, lon, lat) -> tuple[np.ndarray, np.ndarray]:
     """Nearest network node (row position) of each point and its distance in metres.
 

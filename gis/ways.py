@@ -19,7 +19,7 @@ from .measure import great_circle_m
 
 __all__ = ["check_osm_path", "check_network_type", "highway_set", "Ways", "read_ways", "Graph", "graph_from_ways", "extract_roads"]
 
-#: The networks :func:`read_road_network` builds.
+#: The networks :func:`gis.network.read_road_network` builds.
 NETWORK_TYPES = ("drive", "walk")
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml")
 #: osmium's fixed-point coordinates: degrees times this, as int32.
@@ -196,7 +196,7 @@ def graph_from_ways(ways: Ways) -> Graph:
 
 
 def extract_roads(path: str | Path, out_path: str | Path, *, network_type: str = "drive") -> Path:
-    """Write the ways :func:`read_road_network` keeps, and their nodes, as a new OSM file.
+    """Write the ways :func:`gis.network.read_road_network` keeps, and their nodes, as a new OSM file.
 
     The result is what ``osmnx.graph_from_xml`` should be given to build the same network
     (osmnx keeps every way in its file). Ways of a clipped extract are cut at missing nodes,

@@ -88,7 +88,7 @@ def _solution_of(x: np.ndarray) -> highspy.HighsSolution:
     return solution
 
 
-def _to_highs(model: Model) -> highspy.Highs:
+def _to_highs(model: Model) -> highspy._Highs:
     """Pass ``model`` to a new HiGHS instance (:func:`new_highs`): pairs binary, the other columns continuous."""
     n_vars, n_rows = model.n_vars, model.matrix.shape[0]
     lp = highspy.HighsLp()

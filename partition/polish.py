@@ -29,8 +29,8 @@ __all__ = ["polish", "workers_for", "MIN_WORKERS"]
 OBJECTIVE_SCALE = 100
 #: A row with fractional coefficients is multiplied by this before rounding.
 ROW_SCALE = 1000
-#: CP-SAT search workers: one per core the search may use, at least two (its large-neighbourhood
-#: search needs two) and at most the last.
+#: CP-SAT search workers: one per core the search may use, but at least MIN_WORKERS (its
+#: large-neighbourhood search needs two) and at most MAX_WORKERS.
 MIN_WORKERS, MAX_WORKERS = 2, 8
 #: Values within this of an integer count as integral.
 INTEGRAL_TOL = 1e-9
