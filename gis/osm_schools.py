@@ -1,5 +1,8 @@
 """Compulsory-education schools from OpenStreetMap, as the canonical school table.
 
+(About 600 lines, kept together: the two sources meet in one intermediate and the four rules below
+run on it in order; each rule is one section of small functions.)
+
 Every source gives the same intermediate, an osmnx features GeoDataFrame (index ``(element, id)``,
 one column per tag, a geometry), and :func:`schools_from_features` alone turns it into schools:
 

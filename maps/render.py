@@ -4,6 +4,9 @@ Every district gets a colour, its territory polygon, its member schools (cores b
 and thin links from each member to its core; a title bar, a legend and a layer switcher frame
 the map. The map needs no network (see :mod:`maps.assets`), and every string that comes from
 the data is HTML-escaped before it reaches the page.
+
+(About 570 lines, kept together: the Leaflet elements, the CSS and the HTML of popups, title bar and
+legend all style one page, and change together.)
 """
 
 from __future__ import annotations
