@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import app
+from maps.outputs import OUTPUT_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 #: What a fresh clone does not hold: version control, virtualenvs, build output, generated files.
@@ -54,8 +54,8 @@ def test_installed_command_writes_the_plan_from_another_folder(tmp_path):
     assert run.returncode == 0, run.stderr
     assert run.stdout == ""  # no solver banner; the command's own messages go to stderr
     out = elsewhere / "plan"
-    assert sorted(p.name for p in out.iterdir()) == sorted(app.OUTPUT_FILES)
-    assert all((out / name).stat().st_size > 0 for name in app.OUTPUT_FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    assert all((out / name).stat().st_size > 0 for name in OUTPUT_FILES)
     assert json.loads((out / "plan.json").read_text(encoding="utf-8"))["status"] == "optimal"
     assert "leaflet" in (out / "map.html").read_text(encoding="utf-8").lower()
     assert sorted(p.name for p in (cache / "xuequ" / "demo").iterdir()) == [
