@@ -33,11 +33,11 @@ from gis.match import match_schools
 from gis.network import read_road_network
 from gis.osm_schools import read_osm_schools
 from gis.progress import STEP_SECONDS, STEP_STARTED, logged_step
-from gis.schema import INDICATORS
 from gis.schools import read_school_table
 from maps.outputs import DEFAULT_TITLE, write_plan_files
 from partition.pipeline import Result, plan_districts
-from partition.rules import DEFAULT_BALANCE, DEFAULT_MAX_MINUTES, DEFAULT_MEMBERS, GIVEN_CORES, LEVEL_CHOICES, RuleError, Rules
+from partition.ruleoptions import LOCKS_OPTION, RULE_OPTIONS, SOLVE_OPTIONS, RuleOption
+from partition.rules import RuleError, Rules
 from partition.rulesfile import read_rules_file
 from partition.solve import DEFAULT_TIME_LIMIT_S, available_cores
 
@@ -125,61 +125,35 @@ def _print_summary(result: Result, files: dict[str, Path]) -> None:
         console.print(f"  {escape(str(path))}")
 
 
-def _members(text: str) -> tuple[int, int]:
-    try:
-        low, high = (int(x) for x in text.split("-"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a range; write it as MIN-MAX, e.g. 2-6") from None
-    return low, high
+def _option_type(option: RuleOption):
+    """The option's reader for argparse: its message (naming the fix) shown as it is."""
+    def convert(text: str):
+        try:
+            return option.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    convert.__name__ = option.parse.__name__
+    return convert
 
 
-def _cores_option(text: str) -> str | int:
-    if text == GIVEN_CORES:
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}': write '{GIVEN_CORES}' or a number of cores, e.g. 24") from None
-
-
-def _indicator_band(text: str) -> tuple[str, float]:
-    name, _, share = text.partition(":")
-    if name not in INDICATORS:
-        raise argparse.ArgumentTypeError(f"'{name}' is not an indicator; use one of {', '.join(INDICATORS)}")
-    try:
-        return name, float(share)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}': write INDICATOR:X, e.g. {INDICATORS[0]}:0.2") from None
+def _add_option(group, option: RuleOption, **extra) -> None:
+    """One :class:`RuleOption` as a command-line option."""
+    if option.switch:
+        group.add_argument(option.flag, action="store_true", help=option.help, **extra)
+        return
+    default = f" (default {option.text(option.default)})" if option.default is not None else ""
+    group.add_argument(option.flag, type=_option_type(option), default=option.default, metavar=option.metavar,
+                       help=option.help + default, **extra)
 
 
 def _add_rule_options(parser: argparse.ArgumentParser) -> None:
     rules = parser.add_argument_group("rules")
-    rules.add_argument("--max-minutes", type=float, default=DEFAULT_MAX_MINUTES,
-                       help="travel limit between a member and its core, both directions (default %(default)s)")
-    rules.add_argument("--members", type=_members, default=DEFAULT_MEMBERS, metavar="MIN-MAX",
-                       help="member schools per core, the core not counted (default 2-6)")
-    rules.add_argument("--balance", type=float, default=DEFAULT_BALANCE,
-                       help="each 学区's enrollment within ±this share of the mean (default %(default)s)")
-    rules.add_argument("--level", choices=LEVEL_CHOICES, default="all",
-                       help="plan all schools together, or the primary or junior schools alone (default %(default)s)")
-    rules.add_argument("--cores", type=_cores_option, default=GIVEN_CORES, metavar="given|K",
-                       help="cores from the table's 是否优质 flag, or K cores chosen by quality and coverage")
-    rules.add_argument("--allow-unassigned", action="store_true",
-                       help="leave out (and list) the schools that reach no core instead of failing")
-    rules.add_argument("--min-rural", type=int, default=None, metavar="N",
-                       help="each 学区 holds at least N town/rural schools where it can reach them (城乡联建)")
-    rules.add_argument("--indicator-band", type=_indicator_band, default=None, metavar="INDICATOR:X",
-                       help="each 学区's enrollment-weighted mean of INDICATOR within ±X of the county's")
-    rules.add_argument("--keep-township", action="store_true", help="keep each 乡镇/街道's schools in one 学区")
-    rules.add_argument("--contiguity", action="store_true",
-                       help="grow 学区 outward from their core through touching territories")
-    rules.add_argument("--rules", type=Path, default=None, dest="rules_file", metavar="FILE",
-                       help="YAML/JSON file of fixed assignments, keep-together/apart pairs and pinned cores")
-    rules.add_argument("--objective", choices=("sum", "max"), default="sum",
-                       help="sum: least student-minutes; max: least longest trip first, then least student-minutes")
-    rules.add_argument("--seed", type=int, default=0, help="solver seed (default %(default)s)")
-    rules.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S,
-                       help="seconds the exact solver may run (default %(default)s)")
+    for option in RULE_OPTIONS:
+        _add_option(rules, option)
+    rules.add_argument(LOCKS_OPTION.flag, type=Path, default=None, dest="rules_file", metavar=LOCKS_OPTION.metavar,
+                       help=LOCKS_OPTION.help)
+    for option in SOLVE_OPTIONS:
+        _add_option(rules, option)
     rules.add_argument("--jobs", type=int, default=available_cores(),
                        help="CPU cores for the independent parts of a large plan (default: all %(default)s here)")
     rules.add_argument("--strict", action="store_true", help="stop at the first bad row instead of dropping it")
@@ -218,11 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
 def rules_from_args(args: argparse.Namespace) -> Rules:
     """The :class:`Rules` of the options; a bad value raises :class:`InputError` naming its option."""
     try:
-        return Rules(
-            max_minutes=args.max_minutes, members=args.members, balance=args.balance, level=args.level,
-            allow_unassigned=args.allow_unassigned, min_rural=args.min_rural, indicator_band=args.indicator_band,
-            keep_township=args.keep_township, contiguity=args.contiguity, objective=args.objective, cores=args.cores,
-        )
+        return Rules(**{option.name: getattr(args, option.name) for option in RULE_OPTIONS})
     except RuleError as exc:
         raise InputError(f"--{exc.field.replace('_', '-')} {exc.detail}") from None
 

@@ -1,0 +1,155 @@
+"""The rule options, described once for every front end: the command line and the web form.
+
+Each :class:`RuleOption` is one :class:`~partition.rules.Rules` field (or a setting of the solve):
+its name, its default, a one-line explanation, and how the text a person types becomes its value.
+``app.py`` turns them into command-line options (``max_minutes`` -> ``--max-minutes``) and
+``web/`` into form fields; both read the values with :meth:`RuleOption.read`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gis.schema import INDICATORS
+
+from .rules import DEFAULT_BALANCE, DEFAULT_MAX_MINUTES, DEFAULT_MEMBERS, GIVEN_CORES, LEVEL_CHOICES, OBJECTIVE_CHOICES
+from .solve import DEFAULT_TIME_LIMIT_S
+
+__all__ = ["RuleOption", "RULE_OPTIONS", "SOLVE_OPTIONS", "LOCKS_OPTION", "read_members", "read_cores", "read_indicator_band"]
+
+
+def read_members(text: str) -> tuple[int, int]:
+    """``"2-6"`` -> ``(2, 6)``."""
+    try:
+        low, high = (int(x) for x in text.split("-"))
+    except ValueError:
+        raise ValueError(f"'{text}' is not a range; write it as MIN-MAX, e.g. 2-6") from None
+    return low, high
+
+
+def read_cores(text: str) -> str | int:
+    """``"given"``, or a number of cores for the tool to choose."""
+    if text == GIVEN_CORES:
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"'{text}': write '{GIVEN_CORES}' or a number of cores, e.g. 24") from None
+
+
+def read_indicator_band(text: str) -> tuple[str, float]:
+    """``"INDICATOR:X"`` -> ``(INDICATOR, X)``."""
+    name, _, share = text.partition(":")
+    if name not in INDICATORS:
+        raise ValueError(f"'{name}' is not an indicator; use one of {', '.join(INDICATORS)}")
+    try:
+        return name, float(share)
+    except ValueError:
+        raise ValueError(f"'{text}': write INDICATOR:X, e.g. {INDICATORS[0]}:0.2") from None
+
+
+def _number(kind: type) -> Callable[[str], object]:
+    def read(text: str):
+        try:
+            return kind(text)
+        except ValueError:
+            raise ValueError(f"'{text}' is not a {'whole number' if kind is int else 'number'}") from None
+    read.__name__ = kind.__name__
+    return read
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def read(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"'{text}': choose one of {', '.join(choices)}")
+        return text
+    return read
+
+
+@dataclass(frozen=True)
+class RuleOption:
+    """One option a person sets.
+
+    Attributes
+    ----------
+    name : str
+        The :class:`~partition.rules.Rules` field (or solve setting); ``--max-minutes`` on the
+        command line, ``max_minutes`` in a form.
+    help : str
+        What it does, in one line.
+    default : object
+        The value when the option is not given (``None``: the rule is off).
+    parse : callable or None
+        Text -> value, raising ``ValueError`` with a message naming the fix; None for an on/off switch.
+    metavar : str or None
+        How the value is written, for a person (``MIN-MAX``).
+    choices : tuple of str
+        The values it may take, when it is one of a few.
+    """
+
+    name: str
+    help: str
+    default: object = None
+    parse: Callable[[str], object] | None = None
+    metavar: str | None = None
+    choices: tuple[str, ...] = ()
+
+    @property
+    def flag(self) -> str:
+        """The command-line option: ``--max-minutes``."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def switch(self) -> bool:
+        """Whether the option is on/off (a flag without a value)."""
+        return self.parse is None
+
+    def text(self, value) -> str:
+        """``value`` as a person types it (:meth:`read` reads it back); "" for a rule that is off."""
+        if value is None or value is False:
+            return ""
+        if self.switch:
+            return "on"
+        if isinstance(value, tuple):
+            return ("-" if self.name == "members" else ":").join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    def read(self, text: str | None):
+        """The value of what a person typed: the default when nothing was, a switch on for any text."""
+        text = "" if text is None else text.strip()
+        if self.switch:
+            return bool(text)
+        if not text:
+            return self.default
+        return self.parse(text)
+
+
+#: The rules, in the order a person meets them; each name is a :class:`~partition.rules.Rules` field.
+RULE_OPTIONS = (
+    RuleOption("max_minutes", "travel limit between a member and its core, both directions", DEFAULT_MAX_MINUTES,
+               _number(float), "M"),
+    RuleOption("members", "member schools per core, the core not counted", DEFAULT_MEMBERS, read_members, "MIN-MAX"),
+    RuleOption("balance", "each 学区's enrollment within ±this share of the mean", DEFAULT_BALANCE, _number(float), "B"),
+    RuleOption("level", "plan all schools together, or the primary or junior schools alone", "all",
+               _choice(LEVEL_CHOICES), "|".join(LEVEL_CHOICES), LEVEL_CHOICES),
+    RuleOption("cores", "cores from the table's 是否优质 flag, or K cores chosen by quality and coverage", GIVEN_CORES,
+               read_cores, "given|K"),
+    RuleOption("allow_unassigned", "leave out (and list) the schools that reach no core instead of failing", False),
+    RuleOption("min_rural", "each 学区 holds at least N town/rural schools where it can reach them (城乡联建)", None,
+               _number(int), "N"),
+    RuleOption("indicator_band", "each 学区's enrollment-weighted mean of INDICATOR within ±X of the county's", None,
+               read_indicator_band, "INDICATOR:X"),
+    RuleOption("keep_township", "keep each 乡镇/街道's schools in one 学区", False),
+    RuleOption("contiguity", "grow 学区 outward from their core through touching territories", False),
+    RuleOption("objective", "sum: least student-minutes; max: least longest trip first, then least student-minutes", "sum",
+               _choice(OBJECTIVE_CHOICES), "|".join(OBJECTIVE_CHOICES), OBJECTIVE_CHOICES),
+)
+#: The planner's fixed decisions: a YAML/JSON file (:func:`partition.rulesfile.read_rules_file`).
+LOCKS_OPTION = RuleOption("rules", "YAML/JSON file of fixed assignments, keep-together/apart pairs and pinned cores",
+                          None, str, "FILE")
+#: Settings of the solve (arguments of :func:`partition.plan_districts`), not rules of the plan.
+SOLVE_OPTIONS = (
+    RuleOption("seed", "solver seed", 0, _number(int), "N"),
+    RuleOption("time_limit", "seconds the exact solver may run", DEFAULT_TIME_LIMIT_S, _number(float), "S"),
+)
