@@ -2,6 +2,7 @@
 
     python app.py demo [--out out/demo] [rule options]
     python app.py partition --osm FILE --schools TABLE --out DIR [rule options]
+    python app.py serve [--host 127.0.0.1] [--port 8000] [--data-dir DIR]
 
 This module only reads the options, the inputs and the rules file, hands them to
 :func:`partition.plan_districts`, writes the files with :func:`maps.write_plan_files`, and shows
@@ -40,6 +41,7 @@ from partition.ruleoptions import LOCKS_OPTION, RULE_OPTIONS, SOLVE_OPTIONS, Rul
 from partition.rules import RuleError, Rules
 from partition.rulesfile import read_rules_file
 from partition.solve import DEFAULT_TIME_LIMIT_S, available_cores
+from web.settings import DEFAULT_HOST, DEFAULT_PORT, default_data_dir
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)
 logger = logging.getLogger("app")
@@ -186,6 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="coordinate system of the table: gcj02 for Amap/Tencent, bd09 for Baidu (default %(default)s)")
     part.add_argument("--title", default=DEFAULT_TITLE, help="title of the map and report")
     _add_rule_options(part)
+    web = commands.add_parser("serve", help="the web application for planners, in the browser")
+    web.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default %(default)s: this machine only)")
+    web.add_argument("--port", type=int, default=DEFAULT_PORT, help="port to listen on (default %(default)s)")
+    web.add_argument("--data-dir", type=Path, default=default_data_dir(),
+                     help="folder of the database (xuequ.sqlite) and the studies' files (default %(default)s)")
     return parser
 
 
@@ -260,6 +267,11 @@ def console_progress() -> Iterator[None]:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        from web import serve  # the web application's packages load only for it
+
+        serve(host=args.host, port=args.port, data_dir=args.data_dir)
+        return 0
     warnings.showwarning = _show_warning
     try:
         with console_progress():
