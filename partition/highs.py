@@ -1,7 +1,14 @@
-"""HiGHS through highspy: a :class:`~partition.model.Model` in, a 0/1 plan and a proven bound out."""
+"""HiGHS through highspy: a :class:`~partition.model.Model` in, a 0/1 plan and a proven bound out.
+
+While HiGHS searches, each better plan it finds is logged at DEBUG on this module's logger, the
+record carrying the plan's gap to HiGHS's bound as :data:`SOLVER_GAP` (a progress bar shows it);
+nothing is asked of HiGHS unless that level is on.
+"""
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import dataclass
 from importlib.metadata import version
 
@@ -11,7 +18,9 @@ import numpy as np
 from .model import Model
 from .solverlogs import solver_logs_enabled
 
-__all__ = ["MipResult", "solve_mip", "new_highs", "VERSION", "MIP_REL_GAP"]
+__all__ = ["MipResult", "solve_mip", "new_highs", "VERSION", "MIP_REL_GAP", "SOLVER_GAP"]
+
+logger = logging.getLogger(__name__)
 
 VERSION = version("highspy")  # asking HiGHS itself would print its banner
 #: Relative gap at which a plan counts as optimal.
@@ -21,6 +30,8 @@ MIP_REL_GAP = 1e-6
 MIP_HEURISTIC_EFFORT = 0.5
 #: Fewest seconds worth starting a run with.
 MIN_RUN_S = 0.01
+#: Attribute of the DEBUG log record of each better plan HiGHS finds: its relative gap (None when unbounded).
+SOLVER_GAP = "solver_gap"
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +79,8 @@ def solve_mip(model: Model, *, time_limit: float, seed: int = 0, start: np.ndarr
         highs.changeColsBounds(len(chosen), chosen, np.ones(len(chosen)), np.ones(len(chosen)))
     if start is not None:
         highs.setSolution(_solution_of(start))
+    if logger.isEnabledFor(logging.DEBUG):
+        _log_better_plans(highs)
     highs.run()
     status = highs.getModelStatus()
     feasible = highs.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
@@ -79,6 +92,16 @@ def solve_mip(model: Model, *, time_limit: float, seed: int = 0, start: np.ndarr
     bound = float(highs.getInfo().mip_dual_bound)
     bound = np.inf if infeasible else (bound if np.isfinite(bound) else -np.inf)
     return MipResult(x, bound, optimal=status == highspy.HighsModelStatus.kOptimal, infeasible=infeasible)
+
+
+def _log_better_plans(highs: highspy._Highs) -> None:
+    """Log each better plan HiGHS finds, with its gap (:data:`SOLVER_GAP`), as it finds it."""
+    def better_plan(kind, message, found, data_in, user_data) -> None:
+        gap = found.mip_gap if math.isfinite(found.mip_gap) else None
+        logger.debug("HiGHS: plan %.6g, bound %.6g", found.mip_primal_bound, found.mip_dual_bound, extra={SOLVER_GAP: gap})
+
+    highs.setCallback(better_plan, None)
+    highs.startCallback(highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution)
 
 
 def _solution_of(x: np.ndarray) -> highspy.HighsSolution:

@@ -11,14 +11,17 @@ error is logged on the server and the page only says it happened).
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from gis.errors import InputError
 from maps.outputs import write_plan_files
 from partition.explain import InfeasibleError
+from partition.highs import SOLVER_GAP
 from partition.pipeline import prepare
 from partition.rules import Rules
 from partition.solve import solve
@@ -32,10 +35,14 @@ logger = logging.getLogger(__name__)
 
 #: The stages of a run, in order, as the progress bar shows them.
 STAGES = ("roads", "times", "solve", "territories", "files")
+#: The logger whose DEBUG records carry the solver's gap.
+SOLVER_LOGGER = "partition.highs"
 #: Runs (and study readings) that go on at the same time; more wait in the queue.
 RUN_WORKERS = 2
 #: The message of a run that a stopped server left unfinished.
 INTERRUPTED = "interrupted: the server stopped during this run; start it again"
+#: The gap of a run is written to the database at most this often, in seconds.
+GAP_INTERVAL_S = 0.5
 #: What a person is told of an error that is not theirs to fix.
 INTERNAL_ERROR = "internal error; the server's log has the details"
 
@@ -43,6 +50,49 @@ INTERNAL_ERROR = "internal error; the server's log has the details"
 def run_folder(study_id: int, run_id: int) -> str:
     """A run's plan folder, relative to the data folder."""
     return f"studies/{study_id}/runs/{run_id}"
+
+
+class _GapListeners(logging.Handler):
+    """Hands the solver's gap (the :data:`partition.highs.SOLVER_GAP` of its records) to the listener of the thread solving."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.listeners: dict[int, Callable[[float], None]] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        listener = self.listeners.get(record.thread)
+        gap = getattr(record, SOLVER_GAP, None)
+        if listener is not None and gap is not None:
+            listener(gap)
+
+
+_gap_listeners = _GapListeners()
+logging.getLogger(SOLVER_LOGGER).addHandler(_gap_listeners)
+
+
+@contextmanager
+def solver_gaps(listener: Callable[[float], None]) -> Iterator[None]:
+    """Call ``listener(gap)`` with each gap the solver reports in this thread while the block runs."""
+    solver_logger = logging.getLogger(SOLVER_LOGGER)
+    solver_logger.setLevel(logging.DEBUG)
+    thread = threading.get_ident()
+    _gap_listeners.listeners[thread] = listener
+    try:
+        yield
+    finally:
+        del _gap_listeners.listeners[thread]
+
+
+def _throttled(write: Callable[[float], None], interval: float) -> Callable[[float], None]:
+    """``write``, skipping calls that come within ``interval`` seconds of the last one made."""
+    last = -math.inf
+
+    def call(value: float) -> None:
+        nonlocal last
+        if time.monotonic() - last >= interval:
+            last = time.monotonic()
+            write(value)
+    return call
 
 
 class Runner:
@@ -116,7 +166,8 @@ class Runner:
         prepared = prepare(data.schools, data.roads, rules, cache_dir=store.path(CACHE_FOLDER))
         store.run_stage(run_id, "solve")
         started = time.monotonic()
-        plan = solve(prepared.problem, time_limit=settings["time_limit"], seed=settings["seed"], jobs=self.jobs)
+        with solver_gaps(_throttled(lambda gap: store.run_gap(run_id, gap), GAP_INTERVAL_S)):
+            plan = solve(prepared.problem, time_limit=settings["time_limit"], seed=settings["seed"], jobs=self.jobs)
         logger.info("run %s solved in %.1f s: %s", run_id, time.monotonic() - started, plan.status)
         store.run_stage(run_id, "territories")
         result = prepared.result(plan)
