@@ -85,15 +85,16 @@ def save_upload(source: BinaryIO, kind: UploadKind, folder: Path, stem: str, *, 
         is left behind then.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    with atomic_path(folder / f"{stem}.upload") as tmp:
+    received = folder / f"{stem}.upload"
+    with atomic_path(received) as tmp:
         size = _copy_limited(source, tmp, kind, shown_as)
         if size == 0:
             raise UploadError(f"{shown_as}: the {kind.what} is empty; choose the file again")
         with tmp.open("rb") as file:
             head = file.read(HEAD_BYTES)
         suffix = kind.recognise(head, tmp)
-        target = folder / f"{stem}{suffix}"
-        os.replace(tmp, target)
+    target = folder / f"{stem}{suffix}"
+    os.replace(received, target)
     return target
 
 
