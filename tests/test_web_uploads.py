@@ -12,13 +12,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from webhelpers import csrf, page_text
 
 from data.demo import ensure_demo
-from gis.schema import LEVEL_LABELS_ZH
 from web import create_app
 from web.security import CSRF_COOKIE, MAX_FORM_BYTES
 from web.uploads import MIB, TABLE_UPLOAD
-from webhelpers import csrf, page_text
 
 HOSTILE_NAME = '<img src=x onerror="alert(1)">学区'
 

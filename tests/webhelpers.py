@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 from partition.ruleoptions import RULE_OPTIONS, SOLVE_OPTIONS
 from web.security import CSRF_COOKIE
@@ -26,6 +27,6 @@ def csrf(client) -> str:
     return client.cookies[CSRF_COOKIE]
 
 
-def page_text(html: str) -> str:
-    """A page's visible text, tags removed and spaces collapsed."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+def page_text(page: str) -> str:
+    """A page's visible text: tags removed, entities read, spaces collapsed."""
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", page)))

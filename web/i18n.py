@@ -192,6 +192,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "too_large": ("上传的内容超过 {mb} MB 的上限。", "The upload is larger than the {mb} MB limit."),
     "study_not_ready": ("项目的数据还没有读取完成（或读取失败），不能计算。",
                         "The study's data is not read (or could not be read); it cannot run yet."),
+    "name_taken": ("这个项目已有同名方案；请换一个名称。", "This study has a proposal of that name; choose another."),
     "name_needed": ("请填写名称。", "Give it a name."),
     "bad_choice": ("{field}：不能选“{value}”。", "{field}: '{value}' is not one of the choices."),
     "bad_edits": ("调整的内容无法识别；请刷新页面后重试。", "The edits cannot be read; reload the page and try again."),

@@ -28,7 +28,7 @@ from .routes import files, proposals, runs, studies
 from .runs import INTERNAL_ERROR, INTERRUPTED, Runner
 from .security import PAGE_CSP, SECURITY_HEADERS, BodyLimit, BodyTooLarge, CsrfError
 from .settings import DEFAULT_HOST, DEFAULT_PORT
-from .store import RunBusy, Store, StoreError
+from .store import NameTaken, RunBusy, Store, StoreError
 from .studies import StudyInputs
 
 __all__ = ["create_app", "serve"]
@@ -95,6 +95,10 @@ def _add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(RunBusy)
     async def busy(request: Request, exc: RunBusy) -> Response:
         return error_page(request, 409, t(request)("run_busy"))
+
+    @app.exception_handler(NameTaken)
+    async def name_taken(request: Request, exc: NameTaken) -> Response:
+        return error_page(request, 400, t(request)("name_taken"))
 
     @app.exception_handler(StoreError)
     async def missing(request: Request, exc: StoreError) -> Response:

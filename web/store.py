@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = [
-    "Store", "StoreError", "RunBusy", "DATABASE_NAME", "PROPOSAL_STATUSES", "ACTIVE_RUN_STATES", "RUN_STATES",
+    "Store", "StoreError", "RunBusy", "NameTaken", "DATABASE_NAME", "PROPOSAL_STATUSES", "ACTIVE_RUN_STATES", "RUN_STATES",
     "STUDY_STATES",
 ]
 
@@ -102,6 +102,10 @@ class StoreError(LookupError):
 
 class RunBusy(StoreError):
     """The study already has a run waiting or running."""
+
+
+class NameTaken(StoreError):
+    """The study already has a proposal of that name."""
 
 
 def _row(cursor: sqlite3.Cursor, values: tuple) -> dict:
@@ -264,7 +268,7 @@ class Store:
                 db.execute("INSERT INTO statuses (proposal_id, status, changed) VALUES (?, 'draft', ?)", (cursor.lastrowid, time.time()))
                 return cursor.lastrowid
         except sqlite3.IntegrityError:
-            raise StoreError(f"a proposal named '{name}' exists in this study") from None
+            raise NameTaken(f"a proposal named '{name}' exists in this study") from None
 
     def add_version(self, proposal_id: int, folder_of, *, run_id: int | None = None, parent_id: int | None = None,
                     edits: dict | None = None, note: str = "") -> int:

@@ -1,0 +1,173 @@
+"""Runs and proposals in the web application through FastAPI's TestClient, on the demo county with short solves."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from webhelpers import csrf, page_text, rules_form
+
+from partition.ruleoptions import RULE_OPTIONS
+from web import create_app
+from web.runs import INTERRUPTED, STAGES
+from web.store import RunBusy
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    """An application with the demo county read and one run of the default rules done."""
+    app = create_app(tmp_path_factory.mktemp("web") / "data")
+    with TestClient(app) as client:
+        client.post("/studies/demo", data={"csrf_token": csrf(client)})
+        app.state.xuequ.runner.wait()
+        response = client.post("/studies/1/runs", data={"csrf_token": csrf(client), **rules_form()}, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/runs/1"
+        app.state.xuequ.runner.wait()
+        yield app, client
+
+
+def test_the_rules_form_offers_every_rule_option_with_its_default_and_explanation(web):
+    _, client = web
+    page = client.get("/studies/1").text
+    for option in RULE_OPTIONS:
+        assert f'name="{option.name}"' in page and f"<code>{option.flag}</code>" in page
+    client.get("/lang/en")
+    english = page_text(client.get("/studies/1").text)
+    client.get("/lang/zh")
+    for option in RULE_OPTIONS:
+        assert option.help in english  # the command line's own explanation
+    assert "30" in english and "2-6" in english and "0.25" in english
+
+
+def test_a_run_goes_through_its_stages_and_shows_its_plan(web):
+    app, client = web
+    run = app.state.xuequ.store.run(1)
+    assert run["state"] == "done" and run["status"] in ("optimal", "feasible")
+    progress = client.get("/runs/1/progress").json()
+    assert progress["state"] == "done" and progress["share"] == 1.0
+    events = client.get("/runs/1/events")
+    assert events.headers["content-type"].startswith("text/event-stream")
+    last = json.loads(events.text.strip().split("data: ")[-1])
+    assert last["state"] == "done"
+    page = client.get("/runs/1").text
+    folder = app.state.xuequ.store.path(run["folder"])
+    plan = pd.read_csv(folder / "plan.csv", encoding="utf-8-sig", dtype={"school_id": str}, keep_default_na=False)
+    assert page.count('<tr data-district="') == plan.loc[plan["district"] != "", "district"].nunique()
+    assert 'id="plan-map"' in page and 'id="cv-table"' in page and "差异系数" in page
+    assert page.count("≤ 0.50") == 7 and page.count("≤ 0.45") == 7  # the standard, per level and indicator
+    summary = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+    assert f"{summary['gap']:.2%}" in page
+    layers = client.get("/runs/1/layers").json()
+    assert len(layers["schools"]["features"]) == len(plan)
+    assert client.get("/runs/1/files/districts.geojson").json()["type"] == "FeatureCollection"
+    assert client.get("/runs/1/files/map.html").headers["content-security-policy"].startswith("default-src 'none'")
+    for name in ("..%2Fplan.json", "%2E%2E%2F%2E%2E%2F%2E%2E%2Fxuequ.sqlite", "xuequ.sqlite", "plan.txt"):
+        assert client.get(f"/runs/1/files/{name}").status_code == 404
+
+
+def test_progress_reports_stages_in_order(web):
+    from web.runs import run_progress
+
+    run = {"state": "running", "stage": "solve", "stage_started": 100.0, "gap": 0.01, "settings": {"time_limit": 10}}
+    early, late = run_progress(run, now=101.0), run_progress(run, now=150.0)
+    assert early["stage_index"] == STAGES.index("solve") and early["share"] < late["share"] < 1.0
+    assert run_progress({**run, "stage": "files"}, now=100.0)["share"] > late["share"]
+
+
+def test_two_runs_at_once_in_one_study_one_runs_the_other_is_refused(web):
+    app, client = web
+    store = app.state.xuequ.store
+    response = client.post("/studies/1/runs", data={"csrf_token": csrf(client), **rules_form(max_minutes="35")},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    second = client.post("/studies/1/runs", data={"csrf_token": csrf(client), **rules_form(max_minutes="40")},
+                         follow_redirects=False)
+    assert second.status_code == 409 and "请等它结束" in second.text
+    with pytest.raises(RunBusy):  # the database itself holds one active run per study
+        store.add_run(1, {}, {})
+    app.state.xuequ.runner.wait()
+    assert [r["state"] for r in store.runs(1)][:1] == ["done"]
+    assert sum(r["rules"].get("max_minutes") == 40 for r in store.runs(1)) == 0
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"members": "2x"}, "每个核心校的成员校数"),
+    ({"members": "6-2"}, "每个核心校的成员校数"),
+    ({"max_minutes": "-5"}, "通勤时间上限"),
+    ({"level": "<script>"}, "学段"),
+    ({"indicator_band": "wealth:0.2"}, "指标均衡带"),
+    ({"time_limit": "0"}, "求解时间上限"),
+])
+def test_bad_rules_are_refused_naming_the_field(web, changes, field):
+    app, client = web
+    before = len(app.state.xuequ.store.runs(1))
+    response = client.post("/studies/1/runs", data={"csrf_token": csrf(client), **rules_form(**changes)})
+    assert response.status_code == 400 and field in response.text and "<script>" not in response.text
+    assert len(app.state.xuequ.store.runs(1)) == before
+
+
+def test_a_bad_rules_file_is_refused(web):
+    _, client = web
+    data = {"csrf_token": csrf(client), **rules_form()}
+    response = client.post("/studies/1/runs", data=data, files={"rules": ("../locks.yaml", b"fixed: [unclosed")})
+    assert response.status_code == 400 and "locks.yaml" in response.text and "YAML" in response.text
+    response = client.post("/studies/1/runs", data=data, files={"rules": ("locks.yaml", b"\x89PNG\r\n\x1a\n\x00\x00")})
+    assert response.status_code == 400
+
+
+def test_an_infeasible_run_explains_and_offers_the_smallest_limit(web):
+    app, client = web
+    store = app.state.xuequ.store
+    response = client.post("/studies/1/runs", data={"csrf_token": csrf(client), **rules_form(max_minutes="4")}, follow_redirects=False)
+    run_id = int(response.headers["location"].rsplit("/", 1)[1])
+    app.state.xuequ.runner.wait()
+    run = store.run(run_id)
+    assert run["state"] == "infeasible" and run["reasons"]
+    page = client.get(f"/runs/{run_id}").text
+    assert 'id="infeasible"' in page and "reaches no core within 4 min" in page
+    assert run["smallest_limit"] is not None and run["smallest_limit"] > 4
+    assert f"{run['smallest_limit']:.1f}" in page and 'id="rerun"' in page
+    response = client.post(f"/runs/{run_id}/rerun", data={"csrf_token": csrf(client)}, follow_redirects=False)
+    rerun = store.run(int(response.headers["location"].rsplit("/", 1)[1]))
+    assert rerun["rules"]["max_minutes"] == run["smallest_limit"] and rerun["rules"]["members"] == run["rules"]["members"]
+    app.state.xuequ.runner.wait()
+    assert store.run(rerun["id"])["state"] == "done"
+
+
+def test_a_run_saved_as_a_proposal_gets_a_status_and_history(web):
+    app, client = web
+    store = app.state.xuequ.store
+    response = client.post("/runs/1/proposals", data={"csrf_token": csrf(client), "name": "方案<甲>"}, follow_redirects=False)
+    assert response.status_code == 303
+    version = store.version(int(response.headers["location"].rsplit("/", 1)[1]))
+    run_folder, version_folder = store.path(store.run(1)["folder"]), store.path(version["folder"])
+    assert (version_folder / "plan.csv").read_bytes() == (run_folder / "plan.csv").read_bytes()
+    page = client.get(f"/versions/{version['id']}").text
+    assert "方案&lt;甲&gt;" in page and "草案" in page and 'id="plan-map"' in page
+    duplicate = client.post("/runs/1/proposals", data={"csrf_token": csrf(client), "name": "方案<甲>"})
+    assert duplicate.status_code == 400 and "同名" in duplicate.text
+    proposal_id = version["proposal_id"]
+    response = client.post(f"/proposals/{proposal_id}/status", data={"csrf_token": csrf(client), "status": "consultation"},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    page = client.get(f"/proposals/{proposal_id}").text
+    assert 'id="proposal-status">征求意见<' in page
+    assert [h["status"] for h in store.status_history(proposal_id)] == ["draft", "consultation"]
+    bad = client.post(f"/proposals/{proposal_id}/status", data={"csrf_token": csrf(client), "status": "approved"})
+    assert bad.status_code == 400
+    assert store.proposal(proposal_id)["status"] == "consultation"
+
+
+def test_a_restart_keeps_everything_and_fails_the_runs_it_interrupted(web):
+    app, _ = web
+    store = app.state.xuequ.store
+    run_id = store.add_run(1, store.run(1)["rules"], store.run(1)["settings"])
+    store.run_stage(run_id, "solve")  # as if the server stopped while solving
+    again = create_app(store.data_dir)
+    with TestClient(again) as client:
+        run = again.state.xuequ.store.run(run_id)
+        assert run["state"] == "failed" and run["message"] == INTERRUPTED
+        assert "方案&lt;甲&gt;" in client.get("/studies/1").text
+        assert again.state.xuequ.store.proposals(1)[0]["status"] == "consultation"
