@@ -50,6 +50,16 @@ def _minutes(value) -> str:
     return "—" if _missing(value) else f"{value:.1f}"
 
 
+def _figure(value) -> str:
+    """A figure of a comparison: whole numbers without decimals, large ones with one, small ones with three."""
+    if _missing(value):
+        return "—"
+    value = float(value)
+    if value.is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3f}"
+
+
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
@@ -64,7 +74,7 @@ def _indicator_name(indicator: str, lang: str) -> str:
 
 templates = Jinja2Templates(directory=PACKAGE / "templates")
 templates.env.filters.update(datetime=_datetime, number=_number, percent=_percent, signed_percent=_signed_percent,
-                             minutes=_minutes, level_name=_level_name, indicator_name=_indicator_name)
+                             minutes=_minutes, figure=_figure, level_name=_level_name, indicator_name=_indicator_name)
 templates.env.globals.update(rule_options=RULE_OPTIONS, downloads=DOWNLOAD_LINKS)
 
 

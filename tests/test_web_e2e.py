@@ -1,0 +1,174 @@
+"""The web application end to end: the real server process (uvicorn on a free local port) driven by headless Chromium.
+
+A planner starts a study on the demo county, runs it, sees the map, moves one school and sees the
+violation appear, saves two proposals made under different travel limits, sends one out for comment
+(征求意见), compares them, downloads a GeoPackage and checks its layers; then the server is stopped and
+started again, and both proposals are there with their statuses.
+
+With ``XUEQU_SCREENSHOTS=DIR`` set, each page is also saved as a screenshot in ``DIR`` (the README's come from here).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyogrio
+import pytest
+
+from partition.export import GPKG_LAYERS
+from webhelpers import SHORT_TIME_LIMIT
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Seconds the server may take to start (imports on a loaded machine) and a run to finish.
+START_TIMEOUT_S = 180
+RUN_TIMEOUT_MS = 300_000
+VIEWPORT = {"width": 1400, "height": 1000}
+SCREENSHOTS = os.environ.get("XUEQU_SCREENSHOTS")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def server(data_dir: Path):
+    """``python app.py serve`` on a free local port until the block ends; yields its address."""
+    port = free_port()
+    log = open(data_dir.parent / f"server-{port}.log", "wb")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "serve", "--port", str(port), "--data-dir", str(data_dir)],
+                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            assert process.poll() is None, (data_dir.parent / f"server-{port}.log").read_text(errors="replace")
+            try:
+                with urllib.request.urlopen(base + "/", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.5)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+        log.close()
+    assert "Traceback" not in (data_dir.parent / f"server-{port}.log").read_text(errors="replace")
+
+
+def shot(page, name: str) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"web-{name}.png"), full_page=False)
+
+
+def run_study(page, limit: str) -> None:
+    """From the study page: run the rules form at travel limit ``limit`` and wait for the plan's map."""
+    page.fill("#opt-max_minutes", limit)
+    page.fill("#opt-time_limit", SHORT_TIME_LIMIT)
+    page.click("#start-run")
+    page.wait_for_selector("#progress, #plan", timeout=30_000)
+    page.wait_for_selector("#plan-map path.school", timeout=RUN_TIMEOUT_MS)
+
+
+def member_of_smallest_district(page) -> tuple[str, str]:
+    """A member school (id, 学区 key) of a 学区 with as few members as the rules allow: moving it breaks them."""
+    return page.evaluate("""async () => {
+        const layers = await (await fetch(document.getElementById("plan").dataset.layers)).json();
+        const members = {};
+        for (const f of layers.schools.features) {
+            const p = f.properties;
+            if (p.district && !p.is_core) (members[p.district] = members[p.district] || []).push(p.school_id);
+        }
+        const [district, ids] = Object.entries(members).sort((a, b) => a[1].length - b[1].length || (a[0] < b[0] ? -1 : 1))[0];
+        return [ids[0], district];
+    }""")
+
+
+@pytest.mark.browser
+def test_a_planner_works_through_the_web_application(browser, tmp_path):
+    data_dir = tmp_path / "data"
+    errors: list[str] = []
+    with server(data_dir) as base:
+        page = browser.new_page(viewport=VIEWPORT, accept_downloads=True)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(base + "/")
+        shot(page, "home")
+        page.click("#demo-form button[type=submit]")
+        page.wait_for_selector("#summary", timeout=120_000)  # the page looks again until the county is read
+        assert int(page.inner_text("#n-schools")) > 100
+        shot(page, "study")
+
+        run_study(page, "30")
+        shot(page, "run")
+        assert page.locator("#plan-map path").count() > page.locator("#plan-map path.school").count()  # territories too
+        assert page.inner_text("#violation-count") == "0"
+
+        school, district = member_of_smallest_district(page)
+        page.locator(f'#plan-map path[data-school="{school}"]').click(force=True)
+        page.wait_for_selector(".leaflet-popup .move-target")
+        target = page.locator(".leaflet-popup .move-target option").first.get_attribute("value")
+        page.select_option(".leaflet-popup .move-target", target)
+        page.click(".leaflet-popup button.move")
+        page.wait_for_function("document.getElementById('violation-count').textContent !== '0'", timeout=120_000)
+        assert page.locator("#violations li").count() >= 1
+        assert page.locator("#edit-list li:not(.empty)").count() == 1
+        shot(page, "edit")
+        page.fill("#proposal-name", "方案甲 30分钟")
+        page.click("#save-proposal button[type=submit]")
+        page.wait_for_selector("#proposal-name")
+        assert page.inner_text("#violation-count") != "0"  # the saved version keeps the edit and its violation
+        first_version = page.url
+        shot(page, "version")
+
+        with page.expect_download() as download:
+            page.click("#downloads a[href$='plan.gpkg']")
+        gpkg = tmp_path / "plan.gpkg"
+        download.value.save_as(gpkg)
+        assert tuple(name for name, _ in pyogrio.list_layers(gpkg)) == GPKG_LAYERS
+
+        page.click("header nav a >> nth=0")  # back to the study
+        run_study(page, "40")
+        page.fill("#proposal-name", "方案乙 40分钟")
+        page.click("#save-proposal button[type=submit]")
+        page.wait_for_selector("#proposal-name")
+
+        page.goto(first_version)
+        page.click("header nav a >> nth=1")  # the proposal's page
+        page.select_option("#status-select", "consultation")
+        page.click("#status-button")
+        page.wait_for_selector("#proposal-status.status-consultation")
+        assert page.inner_text("#proposal-status") == "征求意见"
+        shot(page, "proposal")
+
+        page.click("header nav a >> nth=0")
+        page.check("#compare-form input[name=v] >> nth=0")
+        page.check("#compare-form input[name=v] >> nth=1")
+        page.click("#compare-button")
+        page.wait_for_selector("#compare-figures")
+        figures = page.inner_text("#compare-figures")
+        assert "方案甲 30分钟" in figures and "方案乙 40分钟" in figures
+        assert page.locator("#compare-moves tbody tr").count() >= 1  # at least the school moved by hand
+        shot(page, "compare")
+        page.close()
+
+    with server(data_dir) as base:
+        page = browser.new_page(viewport=VIEWPORT)
+        page.goto(base + "/studies/1")
+        rows = page.locator("#proposals tbody tr")
+        statuses = {rows.nth(i).locator("td >> nth=1").inner_text(): rows.nth(i).locator("td >> nth=2").inner_text()
+                    for i in range(rows.count())}
+        assert statuses == {"方案甲 30分钟": "征求意见", "方案乙 40分钟": "草案"}
+        page.close()
+    assert errors == []
