@@ -129,31 +129,32 @@ class Runner:
         """Solve a queued run in the background."""
         self._queue.put(lambda: self._run(run_id))
 
+    @contextmanager
+    def _failures(self, study: dict, fail: Callable[[str], None], what: str) -> Iterator[None]:
+        """Record through ``fail`` why the block failed: the message of bad input, else only that an error happened."""
+        try:
+            yield
+        except InputError as exc:
+            fail(shown_message(str(exc), self.store, study))
+        except Exception:
+            logger.exception("%s failed", what)
+            fail(INTERNAL_ERROR)
+
     def _read(self, study_id: int) -> None:
         study = self.store.study(study_id)
-        try:
+        with self._failures(study, lambda message: self.store.study_failed(study_id, message), f"reading study {study_id}"):
             _, summary = self.inputs.read(study)
-        except InputError as exc:
-            self.store.study_failed(study_id, shown_message(str(exc), self.store, study))
-        except Exception:
-            logger.exception("reading study %s", study_id)
-            self.store.study_failed(study_id, INTERNAL_ERROR)
-        else:
             self.store.study_read(study_id, summary)
 
     def _run(self, run_id: int) -> None:
         run = self.store.run(run_id)
         study = self.store.study(run["study_id"])
-        try:
-            plan = self._solve(run, study)
-        except InfeasibleError as exc:
-            self.store.run_infeasible(run_id, exc.reasons, exc.smallest_limit)
-        except InputError as exc:
-            self.store.run_failed(run_id, shown_message(str(exc), self.store, study))
-        except Exception:
-            logger.exception("run %s", run_id)
-            self.store.run_failed(run_id, INTERNAL_ERROR)
-        else:
+        with self._failures(study, lambda message: self.store.run_failed(run_id, message), f"run {run_id}"):
+            try:
+                plan = self._solve(run, study)
+            except InfeasibleError as exc:
+                self.store.run_infeasible(run_id, exc.reasons, exc.smallest_limit)
+                return
             self.store.run_done(run_id, plan["folder"], plan["status"], plan["gap"])
 
     def _solve(self, run: dict, study: dict) -> dict:

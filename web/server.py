@@ -35,6 +35,8 @@ __all__ = ["create_app", "serve"]
 
 logger = logging.getLogger(__name__)
 
+#: Errors answered with a status and a message (a key of :data:`web.i18n.MESSAGES`); the subclasses first.
+ERROR_ANSWERS = {RunBusy: (409, "run_busy"), NameTaken: (400, "name_taken"), StoreError: (404, "not_found"), CsrfError: (403, "csrf")}
 #: Seconds a stopping server waits for open connections (progress streams) before closing them.
 GRACEFUL_SHUTDOWN_S = 3
 def create_app(data_dir: str | Path, *, workers: int | None = None) -> FastAPI:
@@ -92,21 +94,13 @@ def _add_error_pages(app: FastAPI) -> None:
     async def input_error(request: Request, exc: InputError) -> Response:
         return error_page(request, 400, str(exc))
 
-    @app.exception_handler(RunBusy)
-    async def busy(request: Request, exc: RunBusy) -> Response:
-        return error_page(request, 409, t(request)("run_busy"))
+    def answer(status: int, key: str):
+        async def handler(request: Request, exc: Exception) -> Response:
+            return error_page(request, status, t(request)(key))
+        return handler
 
-    @app.exception_handler(NameTaken)
-    async def name_taken(request: Request, exc: NameTaken) -> Response:
-        return error_page(request, 400, t(request)("name_taken"))
-
-    @app.exception_handler(StoreError)
-    async def missing(request: Request, exc: StoreError) -> Response:
-        return error_page(request, 404, t(request)("not_found"))
-
-    @app.exception_handler(CsrfError)
-    async def forged(request: Request, exc: CsrfError) -> Response:
-        return error_page(request, 403, t(request)("csrf"))
+    for error, (status, key) in ERROR_ANSWERS.items():
+        app.add_exception_handler(error, answer(status, key))
 
     @app.exception_handler(BodyTooLarge)
     async def too_large(request: Request, exc: BodyTooLarge) -> Response:
