@@ -15,19 +15,15 @@ from gis.schema import INDICATOR_LABELS_ZH, LEVEL_LABELS_ZH
 from partition.ruleoptions import RULE_OPTIONS
 
 from .i18n import language, translator
+from .plans import DOWNLOAD_WORDS
 from .runs import Runner
 from .security import csrf_token, set_csrf_cookie
 from .store import Store
 from .studies import StudyInputs
 
-__all__ = ["AppState", "state", "page", "error_page", "templates", "PACKAGE", "DOWNLOAD_LINKS"]
+__all__ = ["AppState", "state", "page", "fragment", "error_page", "templates", "PACKAGE"]
 
 PACKAGE = Path(__file__).parent
-#: The downloads a plan's page links, with the words that name them.
-DOWNLOAD_LINKS = (
-    ("map.html", "dl_map"), ("report.html", "dl_report"), ("districts.geojson", "dl_districts"),
-    ("schools.geojson", "dl_schools"), ("plan.csv", "dl_plan_csv"),
-)
 
 
 def _datetime(seconds: float | None) -> str:
@@ -75,7 +71,7 @@ def _indicator_name(indicator: str, lang: str) -> str:
 templates = Jinja2Templates(directory=PACKAGE / "templates")
 templates.env.filters.update(datetime=_datetime, number=_number, percent=_percent, signed_percent=_signed_percent,
                              minutes=_minutes, figure=_figure, level_name=_level_name, indicator_name=_indicator_name)
-templates.env.globals.update(rule_options=RULE_OPTIONS, downloads=DOWNLOAD_LINKS)
+templates.env.globals.update(rule_options=RULE_OPTIONS, download_words=DOWNLOAD_WORDS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,6 +95,12 @@ def page(request: Request, name: str, *, status_code: int = 200, **context) -> H
     response = templates.TemplateResponse(request, name, values, status_code=status_code)
     set_csrf_cookie(request, response)
     return response
+
+
+def fragment(request: Request, name: str, **context) -> str:
+    """A part of a page (template ``name``) as HTML text, in the person's language, for a script to put in place."""
+    lang = language(request)
+    return templates.get_template(name).render(t=translator(lang), lang=lang, **context)
 
 
 def error_page(request: Request, status_code: int, message: str) -> Response:

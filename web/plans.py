@@ -14,13 +14,25 @@ import pandas as pd
 
 from gis.errors import InputError
 from gis.schema import INDICATORS
+from maps.outputs import OUTPUT_FILES
 from partition.metrics import indicator_cv_table
 from partition.rules import Rules
+from partition.violations import RULE_LABELS
 
-__all__ = ["PlanView", "plan_view", "map_layers", "MAP_LAYERS"]
+__all__ = [
+    "PlanView", "plan_view", "map_layers", "violation_rows", "downloadable", "MAP_LAYERS", "SCHOOL_LISTS", "DOWNLOAD_WORDS",
+]
 
 #: The GeoJSON files the page's map draws, by layer.
 MAP_LAYERS = {"districts": "districts.geojson", "schools": "schools.geojson"}
+#: The school list per 学区, exported on demand: file name -> :func:`partition.export_plan` format.
+SCHOOL_LISTS = {"school-list.csv": "csv", "school-list.xlsx": "xlsx"}
+#: Each file a plan's page offers, in order, with the words (a key of :data:`web.i18n.MESSAGES`) that name it.
+DOWNLOAD_WORDS = {
+    "map.html": "dl_map", "map.png": "dl_png", "map.pdf": "dl_pdf", "report.html": "dl_report", "plan.gpkg": "dl_gpkg",
+    "districts.geojson": "dl_districts", "schools.geojson": "dl_schools", "school-list.csv": "dl_csv",
+    "school-list.xlsx": "dl_xlsx", "plan.csv": "dl_plan_csv",
+}
 #: plan.csv columns whose empty cells are missing numbers.
 NUMBER_COLUMNS = ("minutes_to_core", "minutes_from_core", *INDICATORS)
 
@@ -40,7 +52,9 @@ class PlanView:
     cv_table : pandas.DataFrame
         差异系数 of each indicator per level, with the standard's limit and whether it is met.
     violations : list of dict
-        The rules the plan breaks (empty for a solved plan).
+        The rules the plan breaks (empty for a solved plan), as :func:`violation_rows` lists them.
+    downloads : list of str
+        The files the plan offers (:func:`downloadable`).
     """
 
     summary: dict
@@ -48,6 +62,7 @@ class PlanView:
     schools: pd.DataFrame
     cv_table: pd.DataFrame
     violations: list
+    downloads: list
 
     @property
     def rules(self) -> Rules:
@@ -69,7 +84,22 @@ def plan_view(folder: Path) -> PlanView:
         districts = pd.DataFrame(p["properties"] for p in map_layers(folder)["districts"]["features"])
     except (OSError, ValueError) as exc:
         raise InputError(f"the plan's files cannot be read ({exc.__class__.__name__})") from None
-    return PlanView(summary, districts, schools, indicator_cv_table(schools), summary.get("violations") or [])
+    violations = violation_rows(summary.get("violations") or [], schools, districts)
+    return PlanView(summary, districts, schools, indicator_cv_table(schools), violations, downloadable(folder))
+
+
+def violation_rows(violations: list[dict], schools: pd.DataFrame, districts: pd.DataFrame) -> list[dict]:
+    """Each broken rule as a page lists it: the rule's label, the school's and its 学区's names, what it has and what is asked."""
+    names = dict(zip(schools["school_id"], schools["name"]))
+    district_names = dict(zip(districts["district"], districts["district_name"])) if len(districts) else {}
+    return [{**v, "label": RULE_LABELS.get(v["rule"], v["rule"]), "school": names.get(v["school_id"], v["school_id"]),
+             "district_name": district_names.get(v["district"], "")} for v in violations]
+
+
+def downloadable(folder: Path) -> list[str]:
+    """The files a plan folder offers: those :func:`maps.write_plan_files` wrote, and the school lists."""
+    written = [name for name in OUTPUT_FILES if (folder / name).is_file()]
+    return [name for name in DOWNLOAD_WORDS if name in written or name in SCHOOL_LISTS]
 
 
 def map_layers(folder: Path) -> dict:

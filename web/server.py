@@ -24,7 +24,7 @@ from partition.solve import available_cores
 
 from .i18n import language, translator
 from .pages import PACKAGE, AppState, error_page
-from .routes import files, proposals, runs, studies
+from .routes import compare, files, proposals, runs, studies
 from .runs import INTERNAL_ERROR, INTERRUPTED, Runner
 from .security import PAGE_CSP, SECURITY_HEADERS, BodyLimit, BodyTooLarge, CsrfError
 from .settings import DEFAULT_HOST, DEFAULT_PORT
@@ -53,7 +53,7 @@ def create_app(data_dir: str | Path, *, workers: int | None = None) -> FastAPI:
     app = FastAPI(title="学区", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.xuequ = AppState(store, inputs, runner)
     _add_error_pages(app)
-    for module in (studies, runs, proposals, files):
+    for module in (studies, runs, proposals, compare, files):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
     app.add_api_route("/assets/leaflet.js", _leaflet_js, methods=["GET"], include_in_schema=False)

@@ -1,4 +1,9 @@
-"""A plan's files: downloads by a fixed list of names (never a path from the request), and the map's layers."""
+"""A plan's files: downloads by a fixed list of names (never a path from the request), and the map's layers.
+
+The files :func:`maps.write_plan_files` wrote are handed out as they are; the school list per 学区
+(学区内学校名单, CSV or XLSX) is exported from the plan folder (:func:`partition.export_plan`) the first
+time it is asked for.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +11,22 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException
 
+from partition.export import export_plan
+from partition.tables import read_plan_folder
+
 from ..pages import state
-from ..plans import map_layers
+from ..plans import SCHOOL_LISTS, downloadable, map_layers
 from ..security import FILE_CSP
 
-__all__ = ["router", "DOWNLOADS"]
+__all__ = ["router", "MEDIA_TYPES"]
 
 router = APIRouter()
 
-#: The files a plan folder may hand out: name -> (media type, shown in the browser rather than saved).
-DOWNLOADS = {
-    "map.html": ("text/html; charset=utf-8", True),
-    "report.html": ("text/html; charset=utf-8", True),
-    "districts.geojson": ("application/geo+json", False),
-    "schools.geojson": ("application/geo+json", False),
-    "plan.csv": ("text/csv; charset=utf-8", False),
-    "plan.json": ("application/json", False),
+#: Media type of each kind of file a plan folder hands out.
+MEDIA_TYPES = {
+    ".html": "text/html; charset=utf-8", ".geojson": "application/geo+json", ".csv": "text/csv; charset=utf-8",
+    ".json": "application/json", ".gpkg": "application/geopackage+sqlite3", ".png": "image/png", ".pdf": "application/pdf",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
 
@@ -33,25 +38,27 @@ def _plan_folder(request: Request, kind: str, item_id: int):
     return store.path(row["folder"]), f"xuequ-{kind[:-1]}-{item_id}"
 
 
-def _file_response(folder, stem: str, name: str) -> FileResponse:
-    if name not in DOWNLOADS or not (folder / name).is_file():
+def _file_response(request: Request, kind: str, item_id: int, name: str) -> FileResponse:
+    folder, stem = _plan_folder(request, kind, item_id)
+    if name not in downloadable(folder):
         raise HTTPException(404)
-    media_type, inline = DOWNLOADS[name]
-    headers = {"content-security-policy": FILE_CSP}
-    return FileResponse(folder / name, media_type=media_type, headers=headers,
+    path = folder / name
+    if name in SCHOOL_LISTS and not path.is_file():
+        export_plan(read_plan_folder(folder), SCHOOL_LISTS[name], path)
+    suffix = path.suffix
+    inline = suffix == ".html"
+    return FileResponse(path, media_type=MEDIA_TYPES[suffix], headers={"content-security-policy": FILE_CSP},
                         filename=None if inline else f"{stem}-{name}", content_disposition_type="inline" if inline else "attachment")
 
 
 @router.get("/runs/{item_id}/files/{name}")
 def run_file(request: Request, item_id: int, name: str):
-    folder, stem = _plan_folder(request, "runs", item_id)
-    return _file_response(folder, stem, name)
+    return _file_response(request, "runs", item_id, name)
 
 
 @router.get("/versions/{item_id}/files/{name}")
 def version_file(request: Request, item_id: int, name: str):
-    folder, stem = _plan_folder(request, "versions", item_id)
-    return _file_response(folder, stem, name)
+    return _file_response(request, "versions", item_id, name)
 
 
 @router.get("/runs/{item_id}/layers")

@@ -1,21 +1,29 @@
-"""Proposals: saving a plan under a name, its versions and status (草案 / 征求意见 / 已采用)."""
+"""Proposals: saving a plan (as solved, or edited) under a name, its versions, its status (草案 / 征求意见 / 已采用),
+edits scored at once, and each version's differences from the adopted one."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from gis.errors import InputError
 from gis.files import staged_output_dir
+from maps.outputs import write_plan_files
+from partition.export import SCHOOL_FEATURE_COLUMNS
 
+from ..editing import read_edits, score_edits
 from ..forms import clean_name
 from ..i18n import language, translator
-from ..pages import page, state
-from ..plans import plan_view
-from ..security import check_csrf
+from ..pages import fragment, page, state
+from ..plans import plan_view, violation_rows
+from ..security import CSRF_HEADER, check_csrf
 from ..store import PROPOSAL_STATUSES, Store
+from ..studies import study_notice, study_title
+from .compare import compare_versions
 from .studies import study_folder
 
 __all__ = ["router", "version_folder"]
@@ -28,33 +36,93 @@ def version_folder(study_id: int, version_id: int) -> str:
     return f"{study_folder(study_id)}/versions/{version_id}"
 
 
-def _copy_plan(store: Store, source: str, target: str) -> None:
-    """Copy a plan folder's files into a new folder, all at once."""
-    with staged_output_dir(store.path(target)) as stage:
-        for item in sorted(store.path(source).iterdir()):
-            if item.is_file():
-                shutil.copy2(item, stage / item.name)
+def _plan_source(store: Store, kind: str, item_id: int) -> tuple[dict, dict]:
+    """The study and the folder of a run's or a version's plan."""
+    if kind == "runs":
+        row = store.run(item_id)
+        study = store.study(row["study_id"])
+    else:
+        row = store.version(item_id)
+        study = store.study(store.proposal(row["proposal_id"])["study_id"])
+    if not row.get("folder"):
+        raise InputError("this run has no plan")
+    return study, row
+
+
+def _scored(request: Request, study: dict, folder: str, edits: list):
+    """The plan in ``folder`` after ``edits``, scored under its own rules."""
+    app = state(request)
+    view = plan_view(app.store.path(folder))
+    return score_edits(app.store, app.inputs.get(study), view.schools, view.rules, edits)
+
+
+def _write_version(request: Request, proposal_id: int, study: dict, source: str, edits: list, **version) -> int:
+    """A new version of the proposal: ``source``'s files as they are, or the plan after ``edits``."""
+    store = state(request).store
+    result = _scored(request, study, source, edits) if edits else None
+    version_id = store.add_version(proposal_id, lambda v: version_folder(study["id"], v), edits={"edits": edits}, **version)
+    target = store.path(store.version(version_id)["folder"])
+    try:
+        if result is None:
+            with staged_output_dir(target) as stage:
+                for item in sorted(store.path(source).iterdir()):
+                    if item.is_file():
+                        shutil.copy2(item, stage / item.name)
+        else:
+            write_plan_files(result, target, title=study_title(study), notice=study_notice(study))
+    except BaseException:
+        store.remove_version(version_id)
+        raise
+    return version_id
+
+
+@router.post("/runs/{item_id}/score")
+@router.post("/versions/{item_id}/score")
+async def score(request: Request, item_id: int):
+    """The plan after the page's edits: its map layers, figures and broken rules (JSON)."""
+    check_csrf(request, request.headers.get(CSRF_HEADER))
+    edits = read_edits(await request.body())
+    kind = request.url.path.split("/")[1]
+    study, row = _plan_source(state(request).store, kind, item_id)
+    result = await run_in_threadpool(_scored, request, study, row["folder"], edits)
+    schools = result.schools[[c for c in SCHOOL_FEATURE_COLUMNS if c in result.schools] + ["geometry"]]
+    violations = violation_rows([v.to_dict() for v in result.violations], result.schools, result.districts)
+    return JSONResponse({
+        "layers": {"districts": json.loads(result.districts.to_json(drop_id=True)), "schools": json.loads(schools.to_json(drop_id=True))},
+        "figures": fragment(request, "_figures.html", districts=result.districts.drop(columns="geometry").to_dict("records")),
+        "violations": fragment(request, "_violations.html", violations=violations),
+        "student_minutes": f"{result.plan.student_minutes:,.0f}",
+    })
 
 
 @router.post("/runs/{run_id}/proposals")
-def save_run_as_proposal(request: Request, run_id: int, csrf_token: str = Form(""), name: str = Form("")):
+def save_run_as_proposal(request: Request, run_id: int, csrf_token: str = Form(""), name: str = Form(""),
+                         edits: str = Form("")):
     check_csrf(request, csrf_token)
     t = translator(language(request))
     store = state(request).store
-    run = store.run(run_id)
-    if run["state"] != "done":
-        raise InputError(t("plan_missing"))
+    study, run = _plan_source(store, "runs", run_id)
     name = clean_name(name)
     if not name:
         raise InputError(t("name_needed"))
-    proposal_id = store.add_proposal(run["study_id"], name)
-    version_id = store.add_version(proposal_id, lambda v: version_folder(run["study_id"], v), run_id=run_id)
-    try:
-        _copy_plan(store, run["folder"], store.version(version_id)["folder"])
-    except OSError:
-        store.remove_version(version_id)
-        raise
+    changes = read_edits(edits)
+    proposal_id = store.add_proposal(study["id"], name)
+    version_id = _write_version(request, proposal_id, study, run["folder"], changes, run_id=run_id)
     return RedirectResponse(f"/versions/{version_id}", status_code=303)
+
+
+@router.post("/versions/{version_id}/versions")
+def save_edits_as_version(request: Request, version_id: int, csrf_token: str = Form(""), edits: str = Form(""),
+                          note: str = Form("")):
+    check_csrf(request, csrf_token)
+    store = state(request).store
+    study, version = _plan_source(store, "versions", version_id)
+    changes = read_edits(edits)
+    if not changes:
+        raise InputError(translator(language(request))("edit_none"))
+    new_id = _write_version(request, version["proposal_id"], study, version["folder"], changes, parent_id=version_id,
+                            run_id=version["run_id"], note=clean_name(note))
+    return RedirectResponse(f"/versions/{new_id}", status_code=303)
 
 
 @router.get("/proposals/{proposal_id}")
@@ -85,5 +153,18 @@ def version_page(request: Request, version_id: int):
     proposal = store.proposal(version["proposal_id"])
     study = store.study(proposal["study_id"])
     return page(request, "version.html", version=version, proposal=proposal, study=study,
-                versions=store.versions(proposal["id"]), view=plan_view(store.path(version["folder"])),
+                view=plan_view(store.path(version["folder"])), diff=_diff_from_adopted(store, proposal, version),
                 base=f"/versions/{version_id}")
+
+
+def _diff_from_adopted(store: Store, proposal: dict, version: dict) -> dict | None:
+    """A later version of an adopted proposal against the adopted one (动态调整): moves and figures."""
+    adopted_id = proposal["adopted_version"]
+    if adopted_id is None or adopted_id == version["id"]:
+        return None
+    named = {v["id"]: {**v, "proposal_name": proposal["name"]} for v in store.versions(proposal["id"])}
+    if named[version["id"]]["number"] < named[adopted_id]["number"]:
+        return None
+    comparison = compare_versions(store, [named[adopted_id], named[version["id"]]])
+    return {"names": comparison.names, "figures": comparison.figure_table().to_dict("records"),
+            "moves": comparison.moves.to_dict("records")}
