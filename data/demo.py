@@ -7,8 +7,8 @@
   ``secondary``/``tertiary`` roads between townships) and ``boundary=administrative`` relations for the
   county (``admin_level=6``) and its 乡镇/街道 (``admin_level=8``), which tile the county;
 * ``demo_schools.csv``: the bureau-style school table (UTF-8 with BOM, the Chinese headers of
-  :data:`gis.schema.TABLE_HEADERS_ZH`), with enrollment, staff, the seven resource indicators and the
-  designated quality (优质) schools.
+  :data:`gis.schema.TABLE_HEADERS_ZH`), with enrollment, staff, the principal (校长; a few left blank,
+  as in real tables), the seven resource indicators and the designated quality (优质) schools.
 
 Everything is built in metres in UTM zone 50N around a centre in Shandong and written in WGS-84. The same
 seed and scale give byte-identical files; ``scale`` multiplies the county's area and the number of
@@ -40,6 +40,7 @@ from gis.admin import COUNTY_LEVEL, TOWNSHIP_LEVEL
 from gis.files import atomic_path, write_text_atomic
 from gis.schema import AREA_LABELS_ZH, CATEGORY_LABELS_ZH, INDICATORS, LEVEL_LABELS_ZH, TABLE_HEADERS_ZH
 from gis.settings import HIGHWAY_SPEEDS_KPH
+from partition.naming import zh_numeral
 from partition.standards import FLOORS
 
 __all__ = [
@@ -58,7 +59,7 @@ DEMO_SEED = 20261123
 COUNTY_NAME = "示范县"
 #: Version of the generator, in the OSM header and the stamp ``ensure_demo`` checks (which also holds a
 #: hash of this file, so any edit regenerates the cached demo).
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 
 OSM_FILENAME = "demo_county.osm"
 SCHOOLS_FILENAME = "demo_schools.csv"
@@ -242,7 +243,13 @@ VILLAGE_SURNAMES = (
     "程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶余潘杜戴夏钟汪田任姜范方石姚谭"
 )
 VILLAGE_SUFFIXES = ("家村", "庄村", "家庄村", "家洼村", "家屯村", "营村", "楼村", "官庄村")
-ZH_DIGITS = "零一二三四五六七八九"
+#: Principals' given names: one or two characters from this pool after a surname of VILLAGE_SURNAMES.
+GIVEN_NAME_CHARS = "建国华明丽军红平文伟芳秀英敏静志强磊洋艳勇杰娟涛超霞刚桂玉海燕云飞春林"
+GIVEN_NAME_TWO_CHAR_SHARE = 0.7
+#: Share of schools whose principal the table leaves blank (a post vacant or not reported).
+PRINCIPAL_BLANK_SHARE = 0.04
+#: Principals are drawn from their own random stream, so adding them changed nothing else in the county.
+PRINCIPAL_STREAM = 1
 JUNIOR_ORDINAL_START = 2  # 第一中学 is the county's senior high school, so junior schools count from 二
 
 
@@ -386,25 +393,6 @@ def _name_pool(rng: np.random.Generator, preset: Sequence[str], first: str, seco
     if len(names) < count:
         raise ValueError(f"the name lists hold only {len(names)} names, {count} are needed: lower scale")
     return names
-
-
-def _zh_number(n: int) -> str:
-    """Chinese numeral of ``1 <= n < 10000`` as used in school names (十一, 二十, 一百零五)."""
-    if not 0 < n < 10000:
-        raise ValueError(f"cannot write {n} as a school ordinal")
-    parts: list[str] = []
-    zero_pending = False
-    for unit_value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
-        digit, n = divmod(n, unit_value)
-        if digit:
-            if zero_pending:
-                parts.append(ZH_DIGITS[0])
-            parts.append(ZH_DIGITS[digit] + unit)
-            zero_pending = False
-        elif parts:
-            zero_pending = True
-    text = "".join(parts)
-    return text[1:] if text.startswith("一十") else text
 
 
 # --- geography ----------------------------------------------------------------------------------------
@@ -847,6 +835,7 @@ class _School:
     name: str = ""
     classes: int = 0
     teachers: int = 0
+    principal: str = ""
     indicators: dict[str, float] = field(default_factory=dict)
 
 
@@ -974,7 +963,7 @@ def _name_schools(schools: list[_School]) -> None:
 
     def ordinal(place: str, kind: str, start: int = 1) -> str:
         counters[(place, kind)] = counters.get((place, kind), start - 1) + 1
-        return "第" + _zh_number(counters[(place, kind)])
+        return "第" + zh_numeral(counters[(place, kind)])
 
     for school in schools:
         town = school.unit
@@ -1018,6 +1007,15 @@ def _staff_and_resources(rng: np.random.Generator, school: _School) -> None:
         if indicator in MAX_TEACHER_SHARE:
             value = min(value, MAX_TEACHER_SHARE[indicator] * teachers_per100)
         school.indicators[indicator] = round(value, INDICATOR_DECIMALS[indicator])
+
+
+def _principals(rng: np.random.Generator, schools: list[_School]) -> None:
+    """A principal's name for each school (surname and one or two given characters), a few blank."""
+    for school in schools:
+        length = 2 if rng.random() < GIVEN_NAME_TWO_CHAR_SHARE else 1
+        name = VILLAGE_SURNAMES[int(rng.integers(len(VILLAGE_SURNAMES)))]
+        name += "".join(GIVEN_NAME_CHARS[int(i)] for i in rng.integers(len(GIVEN_NAME_CHARS), size=length))
+        school.principal = "" if rng.random() < PRINCIPAL_BLANK_SHARE else name
 
 
 def _make_schools(
@@ -1156,6 +1154,7 @@ def _write_schools(path: Path, schools: list[_School], to_wgs84: Callable[[np.nd
                 "area_type": AREA_LABELS_ZH[school.area_type],
                 "is_core": YES_ZH if school.is_core else NO_ZH,
                 "category": CATEGORY_LABELS_ZH[school.category],
+                "principal": school.principal,
             }
             row |= {k: f"{v:.{INDICATOR_DECIMALS[k]}f}" for k, v in school.indicators.items()}
             table.writerow(row[column] for column in TABLE_HEADERS_ZH)
@@ -1201,6 +1200,7 @@ def generate_demo(out_dir: Path, *, seed: int = DEMO_SEED, scale: float = 1.0) -
         _build_villages(net, rng, town)
     _link_neighbour_villages(net, rng, towns)
     schools = _make_schools(rng, net, city, subdistricts, towns, scale)
+    _principals(np.random.default_rng([seed, PRINCIPAL_STREAM]), schools)
 
     to_wgs84 = _local_to_wgs84()
     files = DemoFiles(osm=out_dir / OSM_FILENAME, schools=out_dir / SCHOOLS_FILENAME)

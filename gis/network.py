@@ -72,6 +72,7 @@ __all__ = [
     "local_utm_crs",
     "snap_to_nodes",
     "snap_schools",
+    "road_settings_sha256",
 ]
 
 #: The networks :func:`read_road_network` builds.
@@ -321,6 +322,14 @@ def _speed_table(network_type: str, speeds_kph: Mapping[str, float] | None) -> d
         if isinstance(kph, bool) or not (isinstance(kph, Real) and math.isfinite(kph) and kph > 0):
             raise InputError(f"speed for highway={highway} is {kph!r}; give a positive number of km/h")
     return {highway: float(kph) for highway, kph in table.items()}
+
+
+def road_settings_sha256(network_type: str = "drive", *, simplify: bool = False, speeds_kph: Mapping[str, float] | None = None) -> str:
+    """SHA-256 of the settings that turn an OSM file into travel times: the highway classes kept, the
+    speed table, the walking speed and the loader's version (plan.json records it, so a rerun can
+    tell that they changed)."""
+    params = _cache_params(network_type, simplify, _speed_table(network_type, speeds_kph))
+    return cache.cache_key("", params)  # the settings alone: no file's hash
 
 
 def _cache_params(network_type: str, simplify: bool, speeds: dict[str, float]) -> dict[str, object]:
