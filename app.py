@@ -146,6 +146,16 @@ def job_from_plan(plan_json: Path, out: Path, *, cache_dir: Path | None = None) 
     same; else an :class:`InputError` names what changed. A different tool version only warns.
     """
     record = _read_plan_json(plan_json)
+    try:
+        return _job_from_record(record, plan_json, out, cache_dir)
+    except InputError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:  # a plan.json edited by hand; RuleError is a ValueError
+        raise InputError(f"{plan_json}: its record of the run is incomplete or damaged ({type(exc).__name__}: {exc}); "
+                         "rerun only a plan.json as the tool wrote it") from None
+
+
+def _job_from_record(record: dict, plan_json: Path, out: Path, cache_dir: Path | None) -> Job:
     inputs = record["inputs"]
     files = {name: _checked_file(name, inputs[name], plan_json) for name in ("roads", "schools", "rules_file") if inputs[name]}
     if inputs["road_settings_sha256"] != road_settings_sha256(inputs["network_type"]):
@@ -153,13 +163,9 @@ def job_from_plan(plan_json: Path, out: Path, *, cache_dir: Path | None = None) 
                          "since this plan was made; restore them to rerun it")
     if inputs["tool_version"] != tool_version():
         warnings.warn(f"{plan_json} was made by version {inputs['tool_version']} of the tool, this is {tool_version()}; "
-                      "the plan may differ", stacklevel=2)
-    try:
-        rules = Rules.from_dict(inputs["rules"])
-    except (RuleError, TypeError) as exc:
-        raise InputError(f"{plan_json}: its rules cannot be read ({exc}); it was not written by this version of the tool") from None
-    return Job(osm=files["roads"], schools=files.get("schools"), out=out, rules=rules, title=record["title"],
-               notice=record["notice"], place=inputs["place"], osm_schools=inputs["osm_schools"],
+                      "the plan may differ", stacklevel=3)
+    return Job(osm=files["roads"], schools=files.get("schools"), out=out, rules=Rules.from_dict(inputs["rules"]),
+               title=record["title"], notice=record["notice"], place=inputs["place"], osm_schools=inputs["osm_schools"],
                network_type=inputs["network_type"], cache_dir=cache_dir, seed=record["seed"],
                time_limit=inputs["time_limit_s"], jobs=inputs["jobs"], strict=inputs["strict"], coords=inputs["coords"],
                rules_file=files.get("rules_file"), boundary=shape(inputs["boundary"]) if inputs["boundary"] else None)

@@ -102,6 +102,12 @@ def test_rerun_refuses_an_input_that_changed(tmp_path, capsys):
     osm, table = write_small_county(tmp_path)
     out = tmp_path / "out"
     assert app.main(["partition", "--osm", str(osm), "--schools", str(table), "--out", str(out), "--no-cache"]) == 0
+    damaged = read_record(out)
+    del damaged["inputs"]["jobs"]
+    (tmp_path / "damaged.json").write_text(json.dumps(damaged), encoding="utf-8")
+    capsys.readouterr()
+    assert app.main(["rerun", str(tmp_path / "damaged.json"), "--out", str(tmp_path / "again"), "--no-cache"]) == 2
+    assert "incomplete or damaged (KeyError: 'jobs')" in capsys.readouterr().err
     table.write_text(table.read_text(encoding="utf-8").replace(",200,", ",210,", 1), encoding="utf-8")
     capsys.readouterr()
     assert app.main(["rerun", str(out / "plan.json"), "--out", str(tmp_path / "again"), "--no-cache"]) == 2
