@@ -31,7 +31,7 @@ __all__ = [
 #: Every 学区 name ends so: 示范县第一实验小学 -> 示范县第一实验小学学区.
 DISTRICT_SUFFIX = "学区"
 #: Prefix of a direction name by the plan's level (an all-levels plan has none).
-LEVEL_PREFIX = {"primary": "小", "junior": "中", "nine_year": "九"}
+LEVEL_PREFIX = {"primary": "小", "junior": "中", "nine_year": "九"}  # 九: a plan of 九年一贯制 schools alone
 #: The name of the 学区 at the county seat. (中 would read 中中学区 in a junior plan, and 小中学区
 #: like 中小学 in a primary one.)
 SEAT_NAME = "城区"

@@ -26,7 +26,7 @@ import yaml
 
 from gis.errors import InputError
 
-from .rules import Locks, Rules
+from .rules import Locks, RuleError, Rules
 
 __all__ = ["read_rules_file", "apply_rules_file"]
 
@@ -42,7 +42,11 @@ def apply_rules_file(rules: Rules, path: str | Path) -> Rules:
     """``rules`` with the locks and the 学区 names of a rules file."""
     path = Path(path)
     content = _read(path)
-    return replace(rules, locks=_locks(content, path), naming=replace(rules.naming, names=_names(content, path)))
+    try:
+        naming = replace(rules.naming, names=_names(content, path))
+    except RuleError as exc:
+        raise InputError(f"{path}: {exc.detail}; give each 学区 its own name") from None
+    return replace(rules, locks=_locks(content, path), naming=naming)
 
 
 def _read(path: Path) -> dict:
@@ -67,10 +71,8 @@ def _locks(content: dict, path: Path) -> Locks:
 
 def _names(content: dict, path: Path) -> tuple[tuple[str, str], ...]:
     names = content.get("names") or {}
-    if not isinstance(names, dict) or not all(isinstance(n, str) and n.strip() for n in names.values()):
+    if not isinstance(names, dict) or not all(isinstance(n, str) for n in names.values()):
         raise InputError(f"{path}: 'names' must map core school ids to 学区 names, like {{3707000001: 安石学区}}")
-    if len(set(names.values())) < len(names):
-        raise InputError(f"{path}: 'names' gives two 学区 the same name; give each its own")
     return tuple((str(core), name.strip()) for core, name in names.items())
 
 

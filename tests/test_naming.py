@@ -15,6 +15,7 @@ import partition
 from gis.errors import InputError
 from partition.naming import county_seat, district_names, zh_numeral
 from partition.rules import Naming, RuleError
+from partition.rulesfile import apply_rules_file
 
 RENAMED = ("c4", "北山学区")  # the rules file names this core's 学区
 HEADS = {core: head for core, _, _, _, _, head in SMALL_COUNTY_CORES}
@@ -155,3 +156,15 @@ def test_a_name_twice_is_refused():
 @pytest.mark.parametrize(("n", "text"), [(1, "一"), (2, "二"), (10, "十"), (11, "十一"), (20, "二十"), (26, "二十六"), (105, "一百零五")])
 def test_chinese_numerals(n, text):
     assert zh_numeral(n) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("names: [a, b]\n", "'names' must map core school ids"), ("names:\n  c1: 东学区\n  c2: 东学区\n", "names must be one distinct"),
+     ("names:\n  c1: ' '\n", "non-blank")],
+)
+def test_bad_names_in_a_rules_file_are_refused(tmp_path, text, message):
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        apply_rules_file(partition.Rules(), path)
