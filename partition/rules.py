@@ -39,7 +39,7 @@ DEFAULT_MEMBERS = (2, 6)
 DEFAULT_BALANCE = 0.25
 #: Which schools a plan covers: all levels together, or the primary or junior plan alone.
 LEVEL_CHOICES = ("all", "primary", "junior")
-#: ``sum``: least student-minutes; ``max``: least longest trip first, then least student-minutes.
+#: ``sum``: least student-minutes (longer trip); ``max``: least longest trip first, then least student-minutes.
 OBJECTIVE_CHOICES = ("sum", "max")
 #: ``Rules.cores`` value for "the cores are the schools the table flags as 优质".
 GIVEN_CORES = "given"
@@ -165,7 +165,7 @@ class Rules:
     level : str
         Which schools the plan covers (one of :data:`LEVEL_CHOICES`).
     objective : str
-        ``"sum"``: least student-minutes. ``"max"``: least longest trip first (the smallest
+        ``"sum"``: least student-minutes (longer trip). ``"max"``: least longest trip first (the smallest
         feasible travel limit), then least student-minutes under it.
     cores : str or int
         ``"given"``: the schools the table flags as cores (是否优质); an int K: K cores chosen by a
