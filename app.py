@@ -84,6 +84,7 @@ class Job:
     coords: str = "wgs84"
     rules_file: Path | None = None
     boundary: BaseGeometry | None = None
+    verbose: bool = False
 
 
 def run(job: Job) -> dict[str, Path]:
@@ -96,7 +97,7 @@ def run(job: Job) -> dict[str, Path]:
     if roads.from_cache:
         logger.info("roads from the cache in %s", job.cache_dir)
     result = plan_districts(schools, roads, rules, boundary=boundary, time_limit=job.time_limit, seed=job.seed,
-                            jobs=job.jobs, strict=job.strict, cache_dir=job.cache_dir)
+                            jobs=job.jobs, strict=job.strict, cache_dir=job.cache_dir, verbose=job.verbose)
     inputs = inputs_record(replace(job, osm=osm, boundary=boundary))
     with logged_step(logger, f"writing files to {job.out}"):
         files = write_plan_files(result, job.out, title=job.title, notice=job.notice, inputs=inputs)
@@ -303,14 +304,20 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
     data = parser.add_argument_group("data")
     data.add_argument("--network", choices=("drive", "walk"), default="drive", dest="network_type",
                       help="travel by road vehicle or on foot (default %(default)s)")
-    data.add_argument("--cache-dir", type=Path, default=default_cache_dir(),
-                      help="where prepared road networks and travel times are kept (default %(default)s)")
-    data.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    _add_run_options(data)
+
+
+def _add_run_options(group) -> None:
+    """Options that never change the plan: the cache and the solvers' logs."""
+    group.add_argument("--cache-dir", type=Path, default=default_cache_dir(),
+                       help="where prepared road networks and travel times are kept (default %(default)s)")
+    group.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    group.add_argument("--verbose", action="store_true", help="show the solvers' own logs (HiGHS, CP-SAT)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    parser = argparse.ArgumentParser(prog="app.py", description="Group schools into balanced 学区 around core schools.")
+    parser = argparse.ArgumentParser(description="Group schools into balanced 学区 around core schools.")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="run on the embedded synthetic demo county")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default %(default)s)")
@@ -331,9 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     again = commands.add_parser("rerun", help="make a plan again from its plan.json (the same inputs, rules and seed)")
     again.add_argument("plan_json", type=Path, metavar="PLAN_JSON", help="the plan.json of a plan this tool wrote")
     again.add_argument("--out", type=Path, required=True, help="output folder")
-    again.add_argument("--cache-dir", type=Path, default=default_cache_dir(),
-                       help="where prepared road networks and travel times are kept (default %(default)s)")
-    again.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    _add_run_options(again)
     return parser
 
 
@@ -353,12 +358,13 @@ def rules_from_args(args: argparse.Namespace) -> Rules:
 def job_from_args(args: argparse.Namespace) -> Job:
     """Turn parsed arguments into a :class:`Job`."""
     if args.command == "rerun":
-        return job_from_plan(args.plan_json, args.out, cache_dir=None if args.no_cache else args.cache_dir)
+        job = job_from_plan(args.plan_json, args.out, cache_dir=None if args.no_cache else args.cache_dir)
+        return replace(job, verbose=args.verbose)
     for name in ("time_limit", "jobs"):
         if getattr(args, name) <= 0:
             raise InputError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
     common = dict(out=args.out, rules=rules_from_args(args), seed=args.seed, time_limit=args.time_limit, jobs=args.jobs,
-                  strict=args.strict, rules_file=args.rules_file, network_type=args.network_type,
+                  strict=args.strict, rules_file=args.rules_file, network_type=args.network_type, verbose=args.verbose,
                   cache_dir=None if args.no_cache else args.cache_dir)
     if args.command == "demo":
         with logged_step(logger, "preparing the demo county"):

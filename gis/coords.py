@@ -11,10 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "to_wgs84", "wgs84_to_gcj02", "gcj02_to_wgs84", "gcj02_to_bd09", "bd09_to_gcj02", "COORDINATE_SYSTEMS",
+    "WGS84", "to_wgs84", "wgs84_to_gcj02", "gcj02_to_wgs84", "gcj02_to_bd09", "bd09_to_gcj02", "COORDINATE_SYSTEMS",
     "COORDINATE_SYSTEM_SOURCES", "coordinate_systems_text",
 ]
 
+#: The CRS of every geometry the tool reads, computes and writes: WGS-84 longitude and latitude.
+WGS84 = "EPSG:4326"
 #: Coordinate systems a table may be in, and where such coordinates come from (the command line's
 #: help and the README list them from here).
 COORDINATE_SYSTEM_SOURCES = {
