@@ -115,9 +115,9 @@ def _osm_source(job: Job) -> tuple[Path, BaseGeometry | None]:
 
 
 def inputs_record(job: Job) -> dict:
-    """What plan.json records of a run besides the rules it keeps and the seed: the input files with
-    their SHA-256, the rules as given, the settings of the roads and of the solver, and the tool's
-    version; :func:`job_from_plan` makes the same run from it."""
+    """What plan.json records of a run besides what the plan itself records (the rules it keeps, the
+    seed, the tool's version): the input files with their SHA-256, the rules as given, the settings of
+    the roads and of the solver; :func:`job_from_plan` makes the same run from it."""
     return {
         "roads": _file_record(job.osm),
         "place": job.place,
@@ -132,7 +132,6 @@ def inputs_record(job: Job) -> dict:
         "time_limit_s": job.time_limit,
         "jobs": job.jobs,
         "strict": job.strict,
-        "tool_version": tool_version(),
     }
 
 
@@ -162,8 +161,8 @@ def _job_from_record(record: dict, plan_json: Path, out: Path, cache_dir: Path |
     if inputs["road_settings_sha256"] != road_settings_sha256(inputs["network_type"]):
         raise InputError(f"{plan_json}: the road settings (highway classes and speeds in gis/settings.py) changed "
                          "since this plan was made; restore them to rerun it")
-    if inputs["tool_version"] != tool_version():
-        warnings.warn(f"{plan_json} was made by version {inputs['tool_version']} of the tool, this is {tool_version()}; "
+    if record["tool_version"] != tool_version():
+        warnings.warn(f"{plan_json} was made by version {record['tool_version']} of the tool, this is {tool_version()}; "
                       "the plan may differ", stacklevel=3)
     return Job(osm=files["roads"], schools=files.get("schools"), out=out, rules=Rules.from_dict(inputs["rules"]),
                title=record["title"], notice=record["notice"], place=inputs["place"], osm_schools=inputs["osm_schools"],

@@ -13,6 +13,8 @@ __all__ = ["Plan", "PLAN_SCHEMA_VERSION", "UNASSIGNED", "STUDENT_MINUTES", "STUD
 
 #: Version of the plan.json / plan.csv layout; bump when a field changes meaning.
 PLAN_SCHEMA_VERSION = 3
+#: The ``core_of`` value of a school left out of the plan.
+UNASSIGNED = -1
 #: The package whose version plan.json records.
 PACKAGE = "xuequ"
 #: What the plan minimises first, in plan.json, and the words every output calls it by (the report,
@@ -40,8 +42,6 @@ def tool_version() -> str:
         return metadata.version(PACKAGE)
     except metadata.PackageNotFoundError:
         return _UNKNOWN_VERSION
-#: The ``core_of`` value of a school left out of the plan.
-UNASSIGNED = -1
 
 
 @dataclass(frozen=True)
