@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from osm_fixtures import write_small_county
+from shapely.geometry import box
 
 import app
 from data.demo import ensure_demo
@@ -18,7 +20,7 @@ from gis.coords import COORDINATE_SYSTEMS, coordinate_systems_text
 from gis.network import road_settings_sha256
 from maps.outputs import OUTPUT_FILES
 from partition.export import MINUTE_DECIMALS
-from partition.plan import STUDENT_MINUTES, STUDENT_MINUTES_LABEL, tool_version
+from partition.plan import PLAN_SCHEMA_VERSION, STUDENT_MINUTES, STUDENT_MINUTES_LABEL, tool_version
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -125,3 +127,16 @@ def test_coords_choices_are_listed_alike_in_the_help_and_the_readme():
     part = app.build_parser()._subparsers._group_actions[0].choices["partition"]
     coords = next(action for action in part._actions if "--coords" in action.option_strings)
     assert tuple(coords.choices) == COORDINATE_SYSTEMS and text in coords.help
+
+
+def test_a_downloaded_places_outline_is_recorded_and_read_back(tmp_path):
+    """For --place the county outline came from the geocoder: plan.json keeps it, so a rerun needs no internet."""
+    osm, table = write_small_county(tmp_path)
+    outline = box(116.9, 35.9, 117.2, 36.1).difference(box(117.0, 36.0, 117.01, 36.01))  # with a hole
+    job = app.Job(osm=osm, schools=table, out=tmp_path / "out", rules=app.Rules(), title="t", place="小县", boundary=outline)
+    record = {"schema_version": PLAN_SCHEMA_VERSION, "inputs": app.inputs_record(job), "title": "t", "notice": None,
+              "seed": 3, "tool_version": tool_version()}
+    (tmp_path / "plan.json").write_text(json.dumps(record), encoding="utf-8")
+    again = app.job_from_plan(tmp_path / "plan.json", tmp_path / "again")
+    assert again.boundary.equals_exact(outline, 0) and again.place == "小县" and again.osm == osm.resolve()
+    assert again.seed == 3 and replace(again, out=job.out, osm=osm, schools=table) == replace(job, seed=3)
