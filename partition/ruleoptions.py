@@ -1,22 +1,37 @@
 """The rule options, described once for every front end: the command line and the web form.
 
-Each :class:`RuleOption` is one :class:`~partition.rules.Rules` field (or a setting of the solve):
-its name, its default, a one-line explanation, and how the text a person types becomes its value.
-``app.py`` turns them into command-line options (``max_minutes`` -> ``--max-minutes``) and
-``web/`` into form fields; both read the values with :meth:`RuleOption.read`.
+Each :class:`RuleOption` is one rule (a :class:`~partition.rules.Rules` field, or a part of its
+:class:`~partition.rules.Naming`) or a setting of the solve: its name, its default, a one-line
+explanation, and how the text a person types becomes its value. ``app.py`` turns them into
+command-line options (``max_minutes`` -> ``--max-minutes``) and ``web/`` into form fields; both read
+the values with :meth:`RuleOption.read` and make the rules with :func:`rules_from_options`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from gis.schema import INDICATORS
 
-from .rules import DEFAULT_BALANCE, DEFAULT_MAX_MINUTES, DEFAULT_MEMBERS, GIVEN_CORES, LEVEL_CHOICES, OBJECTIVE_CHOICES
+from .plan import STUDENT_MINUTES_LABEL
+from .rules import (
+    DEFAULT_BALANCE,
+    DEFAULT_MAX_MINUTES,
+    DEFAULT_MEMBERS,
+    GIVEN_CORES,
+    LEVEL_CHOICES,
+    NAME_SCHEMES,
+    OBJECTIVE_CHOICES,
+    Naming,
+    Rules,
+)
 from .solve import DEFAULT_TIME_LIMIT_S
 
-__all__ = ["RuleOption", "RULE_OPTIONS", "SOLVE_OPTIONS", "LOCKS_OPTION", "read_members", "read_cores", "read_indicator_band"]
+__all__ = [
+    "RuleOption", "RULE_OPTIONS", "SOLVE_OPTIONS", "LOCKS_OPTION", "NAMING_OPTIONS", "rules_from_options", "option_values",
+    "option_of_field", "read_members", "read_cores", "read_indicator_band", "read_seat",
+]
 
 
 def read_members(text: str) -> tuple[int, int]:
@@ -47,6 +62,14 @@ def read_indicator_band(text: str) -> tuple[str, float]:
         return name, float(share)
     except ValueError:
         raise ValueError(f"'{text}': write INDICATOR:X, e.g. {INDICATORS[0]}:0.2") from None
+
+
+def read_seat(text: str) -> tuple[float, float]:
+    """``"LON,LAT"`` -> ``(lon, lat)`` in degrees."""
+    try:
+        return Naming(seat=tuple(float(x) for x in text.split(","))).seat
+    except ValueError:
+        raise ValueError(f"'{text}' is not a position; write it as LON,LAT in degrees, e.g. 117.60,36.10") from None
 
 
 def _number(kind: type) -> Callable[[str], object]:
@@ -86,6 +109,8 @@ class RuleOption:
         How the value is written, for a person (``MIN-MAX``).
     choices : tuple of str
         The values it may take, when it is one of a few.
+    separator : str
+        Between the parts of a value of several (``2-6``, ``117.6,36.1``).
     """
 
     name: str
@@ -94,6 +119,7 @@ class RuleOption:
     parse: Callable[[str], object] | None = None
     metavar: str | None = None
     choices: tuple[str, ...] = ()
+    separator: str = ":"
 
     @property
     def flag(self) -> str:
@@ -112,7 +138,7 @@ class RuleOption:
         if self.switch:
             return "on"
         if isinstance(value, tuple):
-            return ("-" if self.name == "members" else ":").join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+            return self.separator.join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
         return f"{value:g}" if isinstance(value, float) else str(value)
 
     def read(self, text: str | None):
@@ -129,7 +155,8 @@ class RuleOption:
 RULE_OPTIONS = (
     RuleOption("max_minutes", "travel limit between a member and its core, both directions", DEFAULT_MAX_MINUTES,
                _number(float), "M"),
-    RuleOption("members", "member schools per core, the core not counted", DEFAULT_MEMBERS, read_members, "MIN-MAX"),
+    RuleOption("members", "member schools per core, the core not counted", DEFAULT_MEMBERS, read_members, "MIN-MAX",
+               separator="-"),
     RuleOption("balance", "each 学区's enrollment within ±this share of the mean", DEFAULT_BALANCE, _number(float), "B"),
     RuleOption("level", "plan all schools together, or the primary or junior schools alone", "all",
                _choice(LEVEL_CHOICES), "|".join(LEVEL_CHOICES), LEVEL_CHOICES),
@@ -142,9 +169,40 @@ RULE_OPTIONS = (
                read_indicator_band, "INDICATOR:X"),
     RuleOption("keep_township", "keep each 乡镇/街道's schools in one 学区", False),
     RuleOption("contiguity", "grow 学区 outward from their core through touching territories", False),
-    RuleOption("objective", "sum: least student-minutes; max: least longest trip first, then least student-minutes", "sum",
-               _choice(OBJECTIVE_CHOICES), "|".join(OBJECTIVE_CHOICES), OBJECTIVE_CHOICES),
+    RuleOption("objective", f"sum: least {STUDENT_MINUTES_LABEL}; max: least longest trip first, then least {STUDENT_MINUTES_LABEL}",
+               "sum", _choice(OBJECTIVE_CHOICES), "|".join(OBJECTIVE_CHOICES), OBJECTIVE_CHOICES),
+    RuleOption("names", "name each 学区 after its core school (X学区), by direction from the county seat (小东学区, 中南学区, "
+               "城区学区) or by number (第一学区); a rules file's 'names' override", "core", _choice(NAME_SCHEMES),
+               "|".join(NAME_SCHEMES), NAME_SCHEMES),
+    RuleOption("seat", "the county seat for --names direction (default: the centroid of the urban schools)", None, read_seat,
+               "LON,LAT", separator=","),
 )
+#: Options that set a part of the rules' :class:`~partition.rules.Naming`: option -> its attribute.
+NAMING_OPTIONS = {"names": "scheme", "seat": "seat"}
+
+
+def rules_from_options(values: Mapping[str, object]) -> Rules:
+    """The :class:`Rules` of ``{option name: value}`` for :data:`RULE_OPTIONS` (a missing one at its default).
+
+    Raises :class:`~partition.rules.RuleError` for a value a rule cannot take; :func:`option_of_field`
+    names the option its ``field`` came from.
+    """
+    chosen = {o.name: values.get(o.name, o.default) for o in RULE_OPTIONS}
+    naming = Naming(**{attribute: chosen.pop(option) for option, attribute in NAMING_OPTIONS.items()})
+    return Rules(**chosen, naming=naming)
+
+
+def option_values(rules: Rules) -> dict[str, object]:
+    """The value of each of :data:`RULE_OPTIONS` that ``rules`` hold (the inverse of :func:`rules_from_options`)."""
+    return {o.name: getattr(rules.naming, NAMING_OPTIONS[o.name]) if o.name in NAMING_OPTIONS else getattr(rules, o.name)
+            for o in RULE_OPTIONS}
+
+
+def option_of_field(field: str) -> str:
+    """The option a :class:`~partition.rules.RuleError`'s field is set by (``naming`` -> ``names``)."""
+    return "names" if field == "naming" else field
+
+
 #: The planner's fixed decisions: a YAML/JSON file (:func:`partition.rulesfile.read_rules_file`).
 LOCKS_OPTION = RuleOption("rules", "YAML/JSON file of fixed assignments, keep-together/apart pairs and pinned cores",
                           None, str, "FILE")
