@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pyogrio
 import pytest
+from webhelpers import SHORT_TIME_LIMIT
 
 from partition.export import GPKG_LAYERS
-from webhelpers import SHORT_TIME_LIMIT
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Seconds the server may take to start (imports on a loaded machine) and a run to finish.
@@ -79,6 +79,8 @@ def run_study(page, limit: str) -> None:
     page.fill("#opt-time_limit", SHORT_TIME_LIMIT)
     page.click("#start-run")
     page.wait_for_selector("#progress, #plan", timeout=30_000)
+    if page.locator("#progress").count():
+        shot(page, "progress")
     page.wait_for_selector("#plan-map path.school", timeout=RUN_TIMEOUT_MS)
 
 
@@ -121,7 +123,7 @@ def test_a_planner_works_through_the_web_application(browser, tmp_path):
         target = page.locator(".leaflet-popup .move-target option").first.get_attribute("value")
         page.select_option(".leaflet-popup .move-target", target)
         page.click(".leaflet-popup button.move")
-        page.wait_for_function("document.getElementById('violation-count').textContent !== '0'", timeout=120_000)
+        page.wait_for_function("() => document.getElementById('violation-count').textContent !== '0'", timeout=120_000)
         assert page.locator("#violations li").count() >= 1
         assert page.locator("#edit-list li:not(.empty)").count() == 1
         shot(page, "edit")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pyogrio
 import pytest
 from fastapi.testclient import TestClient
 from webhelpers import csrf, page_text, rules_form
 
+from partition.export import GPKG_LAYERS
 from partition.ruleoptions import RULE_OPTIONS
 from web import create_app
 from web.runs import INTERRUPTED, STAGES
@@ -76,22 +78,6 @@ def test_progress_reports_stages_in_order(web):
     assert run_progress({**run, "stage": "files"}, now=100.0)["share"] > late["share"]
 
 
-def test_two_runs_at_once_in_one_study_one_runs_the_other_is_refused(web):
-    app, client = web
-    store = app.state.xuequ.store
-    response = client.post("/studies/1/runs", data={"csrf_token": csrf(client), **rules_form(max_minutes="35")},
-                           follow_redirects=False)
-    assert response.status_code == 303
-    second = client.post("/studies/1/runs", data={"csrf_token": csrf(client), **rules_form(max_minutes="40")},
-                         follow_redirects=False)
-    assert second.status_code == 409 and "请等它结束" in second.text
-    with pytest.raises(RunBusy):  # the database itself holds one active run per study
-        store.add_run(1, {}, {})
-    app.state.xuequ.runner.wait()
-    assert [r["state"] for r in store.runs(1)][:1] == ["done"]
-    assert sum(r["rules"].get("max_minutes") == 40 for r in store.runs(1)) == 0
-
-
 @pytest.mark.parametrize(("changes", "field"), [
     ({"members": "2x"}, "每个核心校的成员校数"),
     ({"members": "6-2"}, "每个核心校的成员校数"),
@@ -117,12 +103,18 @@ def test_a_bad_rules_file_is_refused(web):
     assert response.status_code == 400
 
 
-def test_an_infeasible_run_explains_and_offers_the_smallest_limit(web):
+def test_an_infeasible_run_explains_and_offers_the_smallest_limit_and_one_run_at_a_time(web):
     app, client = web
     store = app.state.xuequ.store
     response = client.post("/studies/1/runs", data={"csrf_token": csrf(client), **rules_form(max_minutes="4")}, follow_redirects=False)
     run_id = int(response.headers["location"].rsplit("/", 1)[1])
+    second = client.post("/studies/1/runs", data={"csrf_token": csrf(client), **rules_form(max_minutes="40")},
+                         follow_redirects=False)
+    assert second.status_code == 409 and "请等它结束" in second.text  # one runs, the other is refused
+    with pytest.raises(RunBusy):  # the database itself holds one active run per study
+        store.add_run(1, {}, {})
     app.state.xuequ.runner.wait()
+    assert not any(r["rules"].get("max_minutes") == 40 for r in store.runs(1))
     run = store.run(run_id)
     assert run["state"] == "infeasible" and run["reasons"]
     page = client.get(f"/runs/{run_id}").text
@@ -171,3 +163,98 @@ def test_a_restart_keeps_everything_and_fails_the_runs_it_interrupted(web):
         assert run["state"] == "failed" and run["message"] == INTERRUPTED
         assert "方案&lt;甲&gt;" in client.get("/studies/1").text
         assert again.state.xuequ.store.proposals(1)[0]["status"] == "consultation"
+
+
+def smallest_district_member(plan: pd.DataFrame) -> tuple[str, str]:
+    """A member of a 学区 with the fewest members, and the core of another 学区."""
+    members = plan[(plan["district"] != "") & ~plan["is_core"]]
+    district = members["district"].value_counts().sort_index(kind="stable").idxmin()
+    school = members.loc[members["district"] == district, "school_id"].iloc[0]
+    other_core = plan.loc[plan["is_core"] & (plan["district"] != district), "school_id"].iloc[0]
+    return school, other_core
+
+
+def run_plan(app, run_id: int = 1) -> pd.DataFrame:
+    folder = app.state.xuequ.store.path(app.state.xuequ.store.run(run_id)["folder"])
+    return pd.read_csv(folder / "plan.csv", encoding="utf-8-sig", dtype={"school_id": str, "core_school_id": str},
+                       keep_default_na=False)
+
+
+def test_an_edit_is_scored_at_once_and_saved_as_a_proposal_version(web):
+    app, client = web
+    store = app.state.xuequ.store
+    plan = run_plan(app)
+    school, other_core = smallest_district_member(plan)
+    low = store.run(1)["rules"]["members"][0]
+    edits = {"edits": [{"op": "move", "school": school, "core": other_core}]}
+    headers = {"x-csrf-token": csrf(client), "accept": "application/json"}
+    assert client.post("/runs/1/score", json=edits, headers={"accept": "application/json"}).status_code == 403
+    scored = client.post("/runs/1/score", json=edits, headers=headers)
+    assert scored.status_code == 200, scored.text
+    body = scored.json()
+    moved = next(f for f in body["layers"]["schools"]["features"] if f["properties"]["school_id"] == school)
+    assert moved["properties"]["core_school_id"] == other_core
+    assert 'data-rule="members"' in body["violations"] and f"（规则：{low}）" in body["violations"]
+    assert body["figures"].count("<tr data-district=") == plan.loc[plan["district"] != "", "district"].nunique()
+    bad = client.post("/runs/1/score", json={"edits": [{"op": "move", "school": other_core, "core": school}]}, headers=headers)
+    assert bad.status_code == 400 and bad.json()["error"]
+    assert client.post("/runs/1/score", content=b"{not json", headers=headers).status_code == 400
+
+    response = client.post("/runs/1/proposals", data={"csrf_token": csrf(client), "name": "调整方案", "edits": json.dumps(edits)},
+                           follow_redirects=False)
+    version = store.version(int(response.headers["location"].rsplit("/", 1)[1]))
+    saved = json.loads((store.path(version["folder"]) / "plan.json").read_text(encoding="utf-8"))
+    assert saved["status"] == "given" and any(v["rule"] == "members" and v["school_id"] for v in saved["violations"])
+    saved_plan = pd.read_csv(store.path(version["folder"]) / "plan.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert saved_plan.set_index("school_id").loc[school, "core_school_id"] == other_core
+    assert 'id="violation-count">0<' not in client.get(f"/versions/{version['id']}").text
+
+
+def test_adjusting_an_adopted_plan_makes_a_version_showing_its_changes(web):
+    app, client = web
+    store = app.state.xuequ.store
+    response = client.post("/runs/1/proposals", data={"csrf_token": csrf(client), "name": "采用方案"}, follow_redirects=False)
+    first = store.version(int(response.headers["location"].rsplit("/", 1)[1]))
+    client.post(f"/proposals/{first['proposal_id']}/status", data={"csrf_token": csrf(client), "status": "adopted"})
+    assert store.proposal(first["proposal_id"])["adopted_version"] == first["id"]
+    school, other_core = smallest_district_member(run_plan(app))
+    edits = json.dumps({"edits": [{"op": "move", "school": school, "core": other_core}]})
+    response = client.post(f"/versions/{first['id']}/versions", data={"csrf_token": csrf(client), "edits": edits, "note": "动态调整"},
+                           follow_redirects=False)
+    second = store.version(int(response.headers["location"].rsplit("/", 1)[1]))
+    assert second["number"] == 2 and second["parent_id"] == first["id"] and second["note"] == "动态调整"
+    page = client.get(f"/versions/{second['id']}").text
+    assert 'id="diff-adopted"' in page and 'id="diff-moves"' in page
+    name = run_plan(app).set_index("school_id").loc[school, "name"]
+    assert page.split('id="diff-moves"')[1].count(name) >= 1
+    assert 'id="diff-adopted"' not in client.get(f"/versions/{first['id']}").text
+    empty = client.post(f"/versions/{first['id']}/versions", data={"csrf_token": csrf(client), "edits": ""})
+    assert empty.status_code == 400
+
+
+def test_versions_are_compared_and_their_files_downloaded(web, tmp_path):
+    app, client = web
+    store = app.state.xuequ.store
+    ids = [v["id"] for v in store.study_versions(1)][:2]
+    response = client.get("/studies/1/compare", params={"v": ids})
+    assert response.status_code == 200
+    names = [f"{v['proposal_name']} v{v['number']}" for v in store.study_versions(1)[:2]]
+    assert all(html_name in response.text for html_name in (n.replace("<", "&lt;").replace(">", "&gt;") for n in names))
+    assert 'id="compare-figures"' in response.text and 'id="compare-pairs"' in response.text
+    key = "-".join(map(str, ids))
+    moves = client.get(f"/studies/1/compare/{key}/files/moves.csv")
+    assert moves.status_code == 200 and moves.headers["content-disposition"].startswith("attachment")
+    assert client.get(f"/studies/1/compare/{key}/files/compare.html").headers["content-security-policy"].startswith("default-src 'none'")
+    assert client.get(f"/studies/1/compare/{key}/files/..%2F..%2Fxuequ.sqlite").status_code == 404
+    assert client.get("/studies/1/compare", params={"v": ids[:1]}).status_code == 400
+    assert client.get("/studies/1/compare", params={"v": [ids[0], 999]}).status_code == 404
+
+    version = ids[0]
+    gpkg = tmp_path / "plan.gpkg"
+    gpkg.write_bytes(client.get(f"/versions/{version}/files/plan.gpkg").content)
+    assert tuple(name for name, _ in pyogrio.list_layers(gpkg)) == GPKG_LAYERS
+    workbook = client.get(f"/versions/{version}/files/school-list.xlsx")
+    assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
+    listing = client.get(f"/versions/{version}/files/school-list.csv").content.decode("utf-8-sig")
+    assert listing.splitlines()[0].startswith("学区,核心校,成员校")
+    assert len(listing.strip().splitlines()) == len(run_plan(app)) + 1

@@ -97,7 +97,8 @@ def test_an_upload_is_stored_under_our_names_whatever_it_was_called(web, demo, t
     app.state.xuequ.runner.wait()
     study = app.state.xuequ.store.study(1)
     assert study["state"] == "ready"
-    folder = app.state.xuequ.store.path("studies/1/input")
+    folder = app.state.xuequ.store.path(study["inputs"]["osm"]).parent
+    assert folder.parent == app.state.xuequ.store.path("uploads")
     assert sorted(p.name for p in folder.iterdir()) == ["roads.osm", "schools.csv"]
     assert not list(tmp_path.glob("**/*.png")) and not (tmp_path / "etc").exists()
     assert study["inputs"]["osm_name"] == "<b onclick=x>roads.osm" and study["inputs"]["schools_name"] == "schools.png"
@@ -171,7 +172,7 @@ def test_a_file_of_the_wrong_kind_is_refused_with_a_message(web, demo, field, co
     assert response.status_code == 400
     assert message in html.unescape(response.text)
     assert "Traceback" not in response.text and study_count(app) == 0
-    assert not any(app.state.xuequ.store.path("uploads").iterdir())  # nothing left behind
+    assert not any(app.state.xuequ.store.path("uploads").glob("*/*"))  # nothing left behind
 
 
 def test_a_table_without_coordinates_is_refused_naming_the_columns(web, demo):

@@ -9,7 +9,7 @@ from partition.ruleoptions import RULE_OPTIONS, SOLVE_OPTIONS
 from web.security import CSRF_COOKIE
 
 #: A short solve: the demo county solves in a few seconds; the limit keeps a loaded machine from waiting long.
-SHORT_TIME_LIMIT = "8"
+SHORT_TIME_LIMIT = "5"
 
 
 def rules_form(**changes: str) -> dict[str, str]:

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from gis.errors import InputError
-from gis.schema import INDICATORS
 from maps.outputs import OUTPUT_FILES
 from partition.metrics import indicator_cv_table
 from partition.rules import Rules
+from partition.tables import read_plan_folder
 from partition.violations import RULE_LABELS
 
 __all__ = [
@@ -33,8 +32,6 @@ DOWNLOAD_WORDS = {
     "districts.geojson": "dl_districts", "schools.geojson": "dl_schools", "school-list.csv": "dl_csv",
     "school-list.xlsx": "dl_xlsx", "plan.csv": "dl_plan_csv",
 }
-#: plan.csv columns whose empty cells are missing numbers.
-NUMBER_COLUMNS = ("minutes_to_core", "minutes_from_core", *INDICATORS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,16 +73,11 @@ class PlanView:
 
 
 def plan_view(folder: Path) -> PlanView:
-    """Read the plan folder written by :func:`maps.write_plan_files`."""
-    try:
-        summary = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
-        schools = pd.read_csv(folder / "plan.csv", encoding="utf-8-sig", dtype={"school_id": str, "core_school_id": str},
-                              keep_default_na=False, na_values={c: [""] for c in NUMBER_COLUMNS})
-        districts = pd.DataFrame(p["properties"] for p in map_layers(folder)["districts"]["features"])
-    except (OSError, ValueError) as exc:
-        raise InputError(f"the plan's files cannot be read ({exc.__class__.__name__})") from None
-    violations = violation_rows(summary.get("violations") or [], schools, districts)
-    return PlanView(summary, districts, schools, indicator_cv_table(schools), violations, downloadable(folder))
+    """Read the plan folder written by :func:`maps.write_plan_files` (through :func:`partition.tables.read_plan_folder`)."""
+    tables = read_plan_folder(folder)
+    schools, districts = pd.DataFrame(tables.schools.drop(columns="geometry")), pd.DataFrame(tables.districts.drop(columns="geometry"))
+    violations = violation_rows(tables.violations or [], schools, districts)
+    return PlanView(tables.summary, districts, schools, indicator_cv_table(schools), violations, downloadable(folder))
 
 
 def violation_rows(violations: list[dict], schools: pd.DataFrame, districts: pd.DataFrame) -> list[dict]:

@@ -181,11 +181,6 @@ class Store:
                                 (name, source, coords, _json(inputs), time.time()))
             return cursor.lastrowid
 
-    def set_study_inputs(self, study_id: int, inputs: dict) -> None:
-        """Where the study's input files are (relative to the data folder)."""
-        with self._transaction() as db:
-            db.execute("UPDATE studies SET inputs = ? WHERE id = ?", (_json(inputs), study_id))
-
     def study_read(self, study_id: int, summary: dict) -> None:
         """The inputs were read: ``summary`` says what was found."""
         with self._transaction() as db:

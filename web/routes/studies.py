@@ -23,12 +23,12 @@ from ..pages import page, state
 from ..security import check_csrf
 from ..uploads import MIB, OSM_UPLOAD, TABLE_UPLOAD, display_name, save_upload
 
-__all__ = ["router", "study_folder", "UPLOAD_STAGING"]
+__all__ = ["router", "study_folder", "UPLOADS"]
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
-#: Uploads are checked here, under a random name, before they become a study's inputs.
-UPLOAD_STAGING = "uploads"
+#: Uploaded inputs are kept here, each study's in a folder of a random name.
+UPLOADS = "uploads"
 #: How long the language choice is remembered, in seconds.
 LANG_COOKIE_AGE_S = 365 * 24 * 3600
 
@@ -66,21 +66,17 @@ def new_uploaded_study(
     if not name:
         raise InputError(t("name_needed"))
     app = state(request)
-    staging = app.store.path(UPLOAD_STAGING) / secrets.token_hex(16)
+    folder = f"{UPLOADS}/{secrets.token_hex(16)}"  # a name of ours, never the uploaded one
     shown = {"osm_name": display_name(osm.filename), "schools_name": display_name(schools.filename)}
     try:
-        osm_path = save_upload(osm.file, OSM_UPLOAD, staging, "roads", shown_as=shown["osm_name"])
-        table_path = save_upload(schools.file, TABLE_UPLOAD, staging, "schools", shown_as=shown["schools_name"])
+        osm_path = save_upload(osm.file, OSM_UPLOAD, app.store.path(folder), "roads", shown_as=shown["osm_name"])
+        table_path = save_upload(schools.file, TABLE_UPLOAD, app.store.path(folder), "schools", shown_as=shown["schools_name"])
         _check_table(table_path, coords, shown["schools_name"])
-        study_id = app.store.add_study(name, "upload", coords, {"network": network, **shown})
-        folder = app.store.path(study_folder(study_id)) / "input"
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging.rename(folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    relative = f"{study_folder(study_id)}/input"
-    app.store.set_study_inputs(study_id, {"network": network, **shown, "osm": f"{relative}/{osm_path.name}",
-                                          "schools": f"{relative}/{table_path.name}"})
+    except BaseException:
+        shutil.rmtree(app.store.path(folder), ignore_errors=True)
+        raise
+    inputs = {"network": network, **shown, "osm": f"{folder}/{osm_path.name}", "schools": f"{folder}/{table_path.name}"}
+    study_id = app.store.add_study(name, "upload", coords, inputs)
     app.runner.read_study(study_id)
     return RedirectResponse(f"/studies/{study_id}", status_code=303)
 

@@ -76,7 +76,7 @@
       onEachFeature: (f, layer) => {
         layer.options.schoolId = f.properties.school_id;
         layer.getElement && layer.on("add", () => layer.getElement().setAttribute("data-school", f.properties.school_id));
-        layer.bindTooltip(() => f.properties.name);
+        layer.bindTooltip(() => Object.assign(document.createElement("span"), {textContent: f.properties.name}));
         layer.on("click", () => layer.bindPopup(popup(f.properties)).openPopup());
       },
     }).addTo(map);
