@@ -7,11 +7,10 @@ same readers; a bad value raises :class:`gis.errors.InputError` naming the field
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 
 from gis.errors import InputError
-from partition.ruleoptions import RULE_OPTIONS, SOLVE_OPTIONS, RuleOption
-from partition.rules import Locks, RuleError, Rules
+from partition.ruleoptions import RULE_OPTIONS, SOLVE_OPTIONS, RuleOption, option_of_field, rules_from_options
+from partition.rules import RuleError, Rules
 
 __all__ = ["rules_from_form", "settings_from_form", "clean_name", "local_path", "MAX_TIME_LIMIT_S", "MAX_NAME_CHARS"]
 
@@ -28,14 +27,12 @@ def _value(option: RuleOption, form: Mapping, label: Callable[[str], str]):
         raise InputError(f"{label(option.name)}: {exc}") from None
 
 
-def rules_from_form(form: Mapping, label: Callable[[str], str], *, locks: Locks | None = None) -> Rules:
+def rules_from_form(form: Mapping, label: Callable[[str], str]) -> Rules:
     """The :class:`Rules` of a form with one field per rule option; ``label(name)`` names a field in messages."""
-    values = {option.name: _value(option, form, label) for option in RULE_OPTIONS}
     try:
-        rules = Rules(**values)
+        return rules_from_options({option.name: _value(option, form, label) for option in RULE_OPTIONS})
     except RuleError as exc:
-        raise InputError(f"{label(exc.field)}: {exc.detail}") from None
-    return replace(rules, locks=locks) if locks else rules
+        raise InputError(f"{label(option_of_field(exc.field))}: {exc.detail}") from None
 
 
 def settings_from_form(form: Mapping, label: Callable[[str], str]) -> dict:

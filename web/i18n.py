@@ -78,6 +78,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "choice_junior": ("初中（含九年一贯制）", "junior (with nine-year)"),
     "choice_sum": ("学生·分钟最少", "least student-minutes"),
     "choice_max": ("最长通勤最短", "shortest longest trip"),
+    "choice_core": ("按核心校", "after the core school"),
+    "choice_direction": ("按方位", "by direction"),
+    "choice_number": ("按序号", "by number"),
     "default_off": ("不启用", "off"),
     "explanation": ("说明", "Explanation"),
     "solve_settings": ("求解设置", "Solve settings"),
@@ -222,6 +225,9 @@ OPTION_TEXT: dict[str, tuple[str, str, str]] = {
     "objective": ("优化目标", "sum：学生·分钟总和最小；max：先使最长通勤最短，再使学生·分钟最小", "Objective"),
     "rules": ("约束文件", "YAML/JSON 文件：固定分配、必须同学区或不同学区的学校对、指定核心校", "Rules file"),
     "seed": ("随机种子", "求解器的随机种子；相同输入和种子给出相同方案", "Seed"),
+    "names": ("学区命名", "按核心校命名（X学区）、按相对县城的方位（小东学区、中南学区、城区学区）或按序号（第一学区）；约束文件中的 names 优先",
+              "学区 names"),
+    "seat": ("县城位置", "按方位命名时的县城位置（经度,纬度）；默认为城区学校的中心", "County seat"),
     "time_limit": ("求解时间上限（秒）", "精确求解器最多运行的秒数；提前停止时报告已证明的差距", "Time limit (s)"),
 }
 

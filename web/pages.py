@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from gis.schema import INDICATOR_LABELS_ZH, LEVEL_LABELS_ZH
-from partition.ruleoptions import RULE_OPTIONS
+from partition.ruleoptions import RULE_OPTIONS, option_values
 
 from .i18n import language, translator
 from .plans import DOWNLOAD_WORDS
@@ -71,7 +71,7 @@ def _indicator_name(indicator: str, lang: str) -> str:
 templates = Jinja2Templates(directory=PACKAGE / "templates")
 templates.env.filters.update(datetime=_datetime, number=_number, percent=_percent, signed_percent=_signed_percent,
                              minutes=_minutes, figure=_figure, level_name=_level_name, indicator_name=_indicator_name)
-templates.env.globals.update(rule_options=RULE_OPTIONS, download_words=DOWNLOAD_WORDS)
+templates.env.globals.update(rule_options=RULE_OPTIONS, option_values=option_values, download_words=DOWNLOAD_WORDS)
 
 
 @dataclass(frozen=True, eq=False)

@@ -20,8 +20,8 @@ from starlette.datastructures import UploadFile
 
 from gis.errors import InputError
 from partition.ruleoptions import LOCKS_OPTION
-from partition.rules import Locks, Rules
-from partition.rulesfile import read_rules_file
+from partition.rules import Rules
+from partition.rulesfile import apply_rules_file
 
 from ..forms import rules_from_form, settings_from_form
 from ..i18n import language, translator
@@ -48,8 +48,7 @@ async def start_run(request: Request, study_id: int):
     app = state(request)
     if app.store.study(study_id)["state"] != "ready":
         raise InputError(t("study_not_ready"))
-    locks = await run_in_threadpool(_locks_of, form.get(LOCKS_OPTION.name))
-    rules = rules_from_form(form, t.option, locks=locks)
+    rules = await run_in_threadpool(_with_rules_file, rules_from_form(form, t.option), form.get(LOCKS_OPTION.name))
     settings = settings_from_form(form, t.option)
     return _start(request, study_id, rules, settings)
 
@@ -61,16 +60,16 @@ def _start(request: Request, study_id: int, rules: Rules, settings: dict) -> Red
     return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
 
-def _locks_of(upload) -> Locks | None:
-    """The planner's rules file of the form, read and checked; None when none was chosen."""
+def _with_rules_file(rules: Rules, upload) -> Rules:
+    """``rules`` with the locks and 学区 names of the planner's rules file, when the form has one."""
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return None
+        return rules
     shown = display_name(upload.filename)
     folder = Path(tempfile.mkdtemp(prefix="xuequ-rules-"))
     try:
         path = save_upload(upload.file, RULES_UPLOAD, folder, "rules", shown_as=shown)
         try:
-            return read_rules_file(path)
+            return apply_rules_file(rules, path)
         except InputError as exc:
             raise InputError(str(exc).replace(str(path), shown)) from None
     finally:
