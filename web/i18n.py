@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from starlette.requests import Request
 
+from partition.plan import STUDENT_MINUTES_LABEL
 from partition.ruleoptions import LOCKS_OPTION, RULE_OPTIONS, SOLVE_OPTIONS
 
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "LANG_COOKIE", "MESSAGES", "OPTION_TEXT", "translator", "language"]
@@ -108,7 +109,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status_feasible": ("可行（时间限制内）", "feasible (time limit)"),
     "status_given": ("给定方案（评分）", "given plan (scored)"),
     "gap": ("与下界差距", "Gap to the bound"),
-    "student_minutes": ("学生·分钟", "Student-minutes"),
+    "student_minutes": ("学生·分钟（往返中较长一程）", STUDENT_MINUTES_LABEL),
     "districts": ("学区", "学区 (districts)"),
     "map": ("地图", "Map"),
     "map_hint": ("点击学校，可把它调到另一个学区，或设为核心校；数字与违规项随即更新。",
@@ -116,6 +117,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "figures": ("各学区指标", "Figures per 学区"),
     "district": ("学区", "学区 (district)"),
     "core": ("核心校", "Core school"),
+    "district_head": ("学区长", "学区长 (head)"),
     "n_schools": ("学校数", "Schools"),
     "deviation": ("规模偏离", "Deviation"),
     "max_minutes": ("最长通勤（分钟）", "Longest trip (min)"),

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from gis.schema import INDICATOR_LABELS_ZH, LEVEL_LABELS_ZH
+from partition.plan import STUDENT_MINUTES
 from partition.ruleoptions import RULE_OPTIONS, option_values
 
 from .i18n import language, translator
@@ -56,6 +57,11 @@ def _figure(value) -> str:
     return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3f}"
 
 
+def _blank(value) -> str:
+    """A value as text, nothing for a missing one."""
+    return "" if _missing(value) else str(value)
+
+
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
@@ -70,8 +76,9 @@ def _indicator_name(indicator: str, lang: str) -> str:
 
 templates = Jinja2Templates(directory=PACKAGE / "templates")
 templates.env.filters.update(datetime=_datetime, number=_number, percent=_percent, signed_percent=_signed_percent,
-                             minutes=_minutes, figure=_figure, level_name=_level_name, indicator_name=_indicator_name)
-templates.env.globals.update(rule_options=RULE_OPTIONS, option_values=option_values, download_words=DOWNLOAD_WORDS)
+                             minutes=_minutes, figure=_figure, blank=_blank, level_name=_level_name, indicator_name=_indicator_name)
+templates.env.globals.update(rule_options=RULE_OPTIONS, option_values=option_values, download_words=DOWNLOAD_WORDS,
+                             student_minutes_key=STUDENT_MINUTES)
 
 
 @dataclass(frozen=True, eq=False)
