@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 ERROR_ANSWERS = {RunBusy: (409, "run_busy"), NameTaken: (400, "name_taken"), StoreError: (404, "not_found"), CsrfError: (403, "csrf")}
 #: Seconds a stopping server waits for open connections (progress streams) before closing them.
 GRACEFUL_SHUTDOWN_S = 3
+
+
 def create_app(data_dir: str | Path, *, workers: int | None = None) -> FastAPI:
     """The web application keeping its state in ``data_dir``."""
     store = Store(data_dir)
