@@ -20,7 +20,9 @@ from .coords import to_wgs84
 from .errors import InputError
 from .schema import INDICATORS, TABLE_HEADERS_ZH
 
-__all__ = ["BadRowsWarning", "BadRow", "read_school_table", "report_bad_rows", "level_from_name", "HEADER_ALIASES"]
+__all__ = [
+    "BadRowsWarning", "BadRow", "read_school_table", "report_bad_rows", "level_from_name", "HEADER_ALIASES", "read_text_table", "find_header",
+]
 
 #: Header spellings accepted for each canonical column (compared case-insensitively, spaces removed).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -290,3 +292,21 @@ def level_from_name(name: str) -> str | None:
         if marker in name:
             return level
     return None
+
+
+def read_text_table(path: str | Path) -> pd.DataFrame:
+    """A CSV table (UTF-8, UTF-8 BOM or GBK) or the first sheet of a spreadsheet, every column as text.
+
+    The same checks as :func:`read_school_table` (a missing, empty or unreadable file raises
+    :class:`InputError`), for other tables of schools such as a planner's 学区 list.
+    """
+    return _read_raw_table(Path(path))
+
+
+def find_header(headers, aliases) -> str | None:
+    """The first of ``headers`` spelled like one of ``aliases`` (in the aliases' order), or None.
+
+    Spellings compare as :data:`HEADER_ALIASES` do: case, spaces and underscores ignored.
+    """
+    by_key = {_header_key(h): h for h in headers}
+    return next((by_key[_header_key(a)] for a in aliases if _header_key(a) in by_key), None)

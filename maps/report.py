@@ -30,13 +30,17 @@ def render_report(
     between_cv: pd.DataFrame,
     cv_limits: dict[str, float],
     notice: str | None = None,
+    violations: list[dict] = (),
+    rule_labels: dict[str, str] | None = None,
 ) -> str:
     """Render the report as standalone HTML.
 
     ``plan`` is the plan's summary (what plan.json holds); ``districts`` comes from
     :func:`partition.metrics.district_summary` joined with the names, ``cv_table`` from
     :func:`partition.metrics.indicator_cv_table` and ``between_cv`` from
-    :func:`partition.metrics.between_district_cv`.
+    :func:`partition.metrics.between_district_cv`; ``violations`` are the rules the plan breaks
+    (:class:`partition.violations.Violation` as dicts, with ``school`` and ``district_name``),
+    listed at the top, ``rule_labels`` their rules' names.
     """
     cv_rows, cv_levels = _cv_rows(cv_table, between_cv)
     return _TEMPLATES.get_template("report.html.j2").render(
@@ -50,6 +54,8 @@ def render_report(
         cv_levels=cv_levels,
         cv_limits=cv_limits,
         level_labels=LEVEL_LABELS_ZH,
+        violations=list(violations),
+        rule_labels=rule_labels or {},
     )
 
 
