@@ -126,8 +126,8 @@ def write_gpkg(schools: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, summary: 
 
     Byte for byte the same for the same plan: GDAL's change date is fixed (``OGR_CURRENT_DATE``).
     """
-    layers = {"districts": districts, "schools": schools, "links": links_frame(schools), "plan": summary_table(summary)}
-    with atomic_path(path) as tmp, _fixed_gdal_date():
+    layers = dict(zip(GPKG_LAYERS, (districts, schools, links_frame(schools), summary_table(summary))))
+    with atomic_path(path, suffix=".gpkg") as tmp, _fixed_gdal_date():
         tmp.unlink()
         for name, frame in layers.items():
             data = frame.to_crs("EPSG:4326") if isinstance(frame, gpd.GeoDataFrame) else frame
