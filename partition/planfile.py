@@ -209,8 +209,10 @@ class _Resolver:
         if two:
             self.fail(f"学区 with two cores listed: {_listing(two)}; give each 学区 one 核心校标识码")
         core_of = {d: c[0] for d, c in listed_cores.items()}
-        shared = pd.Series(core_of).groupby(lambda d: core_of[d]).apply(list)
-        shared = [f"{self.name(c)} of {' and '.join(d)}" for c, d in shared.items() if len(d) > 1]
+        led: dict[str, list[str]] = {}
+        for label, core in core_of.items():
+            led.setdefault(core, []).append(label)
+        shared = [f"{self.name(c)} of {' and '.join(labels)}" for c, labels in led.items() if len(labels) > 1]
         if shared:
             self.fail(f"school(s) listed as the core of two 学区: {_listing(shared)}; give each 学区 its own core")
         elsewhere = [f"{self.name(c)}, core of {d}, is listed in {district_of[c]}" for d, c in core_of.items()
