@@ -21,7 +21,8 @@ from .errors import InputError
 from .schema import INDICATORS, TABLE_HEADERS_ZH
 
 __all__ = [
-    "BadRowsWarning", "BadRow", "read_school_table", "report_bad_rows", "level_from_name", "HEADER_ALIASES", "read_text_table", "find_header",
+    "BadRowsWarning", "BadRow", "read_school_table", "report_bad_rows", "level_from_name", "HEADER_ALIASES", "read_text_table",
+    "read_geo_file", "as_text", "find_header",
 ]
 
 #: Header spellings accepted for each canonical column (compared case-insensitively, spaces removed).
@@ -161,18 +162,9 @@ def _read_geo_table(path: Path) -> pd.DataFrame:
     A point gives its coordinates, a polygon a point inside it. Attribute columns go through the
     same header aliases and row checks as a CSV; without any geometry, the 经度/纬度 attributes are used.
     """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's notes on a damaged file; the error says it
-            frame = gpd.read_file(path)
-    except Exception as exc:  # pyogrio/GDAL raise several types for a damaged file
-        reason = str(exc).split(";")[0].strip()
-        raise InputError(f"{path}: cannot read this file as GeoJSON or GeoPackage ({reason}); export it again from the GIS software") from None
-    if frame.empty:
-        raise InputError(f"{path}: the file has no features; add one point feature per school")
+    frame = read_geo_file(path)
     geometry = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else None
-    table = pd.DataFrame(frame.drop(columns=geometry.name) if geometry is not None else frame)
-    table = table.astype(object).where(table.notna(), "").astype(str)
+    table = as_text(pd.DataFrame(frame.drop(columns=geometry.name) if geometry is not None else frame))
     if geometry is None or geometry.isna().all():
         return table
     coordinate_keys = {_header_key(alias) for alias in (*HEADER_ALIASES["lon"], *HEADER_ALIASES["lat"])}
@@ -301,6 +293,29 @@ def read_text_table(path: str | Path) -> pd.DataFrame:
     :class:`InputError`), for other tables of schools such as a planner's 学区 list.
     """
     return _read_raw_table(Path(path))
+
+
+def read_geo_file(path: str | Path, *, layer: str | None = None, needs: str = "one point feature per school") -> gpd.GeoDataFrame:
+    """A layer of a GeoJSON or GeoPackage file (the first by default).
+
+    A file that cannot be read, or holds no feature, raises :class:`InputError` (``needs``: what
+    the file should hold).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's notes on a damaged file; the error says it
+            frame = gpd.read_file(path, layer=layer)
+    except Exception as exc:  # pyogrio/GDAL raise several types for a damaged file
+        reason = str(exc).split(";")[0].strip()
+        raise InputError(f"{path}: cannot read this file as GeoJSON or GeoPackage ({reason}); export it again from the GIS software") from None
+    if frame.empty:
+        raise InputError(f"{path}: the file has no features; add {needs}")
+    return frame
+
+
+def as_text(table: pd.DataFrame) -> pd.DataFrame:
+    """Every column as text, a missing value as the empty string (as a CSV reads)."""
+    return table.astype(object).where(table.notna(), "").astype(str)
 
 
 def find_header(headers, aliases) -> str | None:

@@ -58,11 +58,12 @@ def write_plan_files(
     ``out`` and moved in when every one is complete.
     """
     out = Path(out)
-    tables = plan_tables(result, title=title, notice=notice, n_schools=len(result.schools))
-    schools, extra = tables.schools, {k: tables.summary[k] for k in ("title", "notice", "n_schools", "violations")}
+    about = {"title": title, "notice": notice, "n_schools": len(result.schools)}
+    tables = plan_tables(result, **about)
+    schools = tables.schools
     with staged_output_dir(out) as stage:
         write_plan_csv(schools, stage / "plan.csv")
-        write_plan_json(result.plan, stage / "plan.json", **extra)
+        write_plan_json(result.plan, stage / "plan.json", violations=tables.summary["violations"], **about)
         write_geojson(schools[[c for c in SCHOOL_FEATURE_COLUMNS if c in schools] + ["geometry"]], stage / "schools.geojson")
         write_geojson(result.districts, stage / "districts.geojson")
         write_gpkg(schools, result.districts, tables.summary, stage / "plan.gpkg")

@@ -165,10 +165,10 @@ def school_list(schools: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def write_school_list(schools: pd.DataFrame, path: str | Path) -> Path:
-    """The school list per 学区: a CSV (UTF-8 with BOM), or an XLSX workbook with one sheet per 学段."""
+def write_school_list(schools: pd.DataFrame, path: str | Path, *, excel: bool = False) -> Path:
+    """The school list per 学区: a CSV (UTF-8 with BOM), or (``excel``) an XLSX workbook with one sheet per 学段."""
     table = school_list(schools)
-    if Path(path).suffix.lower() != ".xlsx":
+    if not excel:
         return write_text_atomic(path, table.to_csv(index=False, lineterminator="\n"), encoding="utf-8-sig")
     with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as workbook:
         for level in (LEVEL_LABELS_ZH[level] for level in LEVELS):
@@ -192,6 +192,4 @@ def export_plan(tables: PlanTables, fmt: str, path: str | Path, *, layer: str = 
         if layer not in frames:
             raise ValueError(f"layer must be one of {', '.join(frames)}, got {layer!r}")
         return write_geojson(frames[layer], path)
-    if Path(path).suffix.lower() != f".{fmt}":
-        path = Path(path).with_suffix(f".{fmt}")
-    return write_school_list(tables.schools, path)
+    return write_school_list(tables.schools, path, excel=fmt == "xlsx")

@@ -19,7 +19,7 @@ import pyogrio
 import shapely
 
 from gis.errors import InputError
-from gis.schools import GEO_SUFFIXES, HEADER_ALIASES, find_header, read_text_table
+from gis.schools import GEO_SUFFIXES, HEADER_ALIASES, as_text, find_header, read_geo_file, read_text_table
 
 from .plan import UNASSIGNED
 
@@ -299,27 +299,24 @@ def _read_spreadsheet(path: Path) -> pd.DataFrame:
 
 
 def _read_geo_plan(path: Path) -> GivenPlan:
-    try:
-        layers = pyogrio.list_layers(path)
-        spatial = [name for name, kind in layers if kind is not None]
-        layer = SCHOOL_LAYER if SCHOOL_LAYER in spatial else (spatial or [layers[0][0]])[0]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's notes on a damaged file; the error says it
-            frame = gpd.read_file(path, layer=layer, engine="pyogrio")
-    except Exception as exc:  # pyogrio/GDAL raise several types for a damaged file
-        reason = str(exc).split(";")[0].strip()
-        raise InputError(f"{path}: cannot read this file as GeoJSON or GeoPackage ({reason}); export it again from the GIS software") from None
-    if frame.empty:
-        raise InputError(f"{path}: the file has no features; add one feature per school or per 学区")
+    frame = read_geo_file(path, layer=_plan_layer(path), needs="one feature per school or per 学区")
     geometry = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else None
     if geometry is not None and geometry.notna().all() and geometry.geom_type.isin(POLYGON_TYPES).all():
         return _areas_plan(frame, path)
-    table = pd.DataFrame(frame.drop(columns=geometry.name) if geometry is not None else frame)
-    return _rows_plan(table.astype(object).where(table.notna(), "").astype(str), path)
+    return _rows_plan(as_text(pd.DataFrame(frame.drop(columns=geometry.name) if geometry is not None else frame)), path)
+
+
+def _plan_layer(path: Path) -> str | None:
+    """The layer a plan is read from: ``schools`` when the file has it, else its first layer with geometry."""
+    try:
+        spatial = [name for name, kind in pyogrio.list_layers(path) if kind is not None]
+    except Exception:  # a damaged file: reading it says why
+        return None
+    return SCHOOL_LAYER if SCHOOL_LAYER in spatial else next(iter(spatial), None)
 
 
 def _text(column: pd.Series) -> pd.Series:
-    return column.astype(object).where(column.notna(), "").astype(str).str.strip()
+    return as_text(column.to_frame()).iloc[:, 0].str.strip()
 
 
 def _rows_plan(table: pd.DataFrame, path: Path) -> GivenPlan:

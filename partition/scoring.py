@@ -88,9 +88,10 @@ def score_plan(
                                 cores=assignment.core_of.values())
     problem = prepared.problem
     core_of = assignment.core_positions(problem.school_ids)
-    plan = Plan.from_assignment(
-        problem, core_of, solver=f"{GIVEN}: {given.source}", status=GIVEN, objective=objective_value(problem, core_of),
-        bound=None, gap=None, seed=0, student_minutes=student_minutes(problem, core_of), imbalance=imbalance(problem, core_of),
+    plan = Plan(  # not Plan.from_assignment: a given plan may break any rule, the locks too
+        core_of=tuple(int(c) for c in core_of), rules=problem.rules, solver=f"{GIVEN}: {given.source}", status=GIVEN,
+        objective=objective_value(problem, core_of), bound=None, gap=None, seed=0, input_hash=problem.input_hash(),
+        student_minutes=student_minutes(problem, core_of), imbalance=imbalance(problem, core_of),
         district_names=assignment.district_names(problem.school_ids), edits=tuple(edits),
     )
     result = prepared.result(plan)
