@@ -94,9 +94,7 @@ def score_plan(
         student_minutes=student_minutes(problem, core_of), imbalance=imbalance(problem, core_of),
         district_names=assignment.district_names(problem.school_ids), edits=tuple(edits),
     )
-    result = prepared.result(plan)
-    logger.info("the given plan breaks %d rule(s)", len(result.violations))
-    return result
+    return prepared.result(plan)
 
 
 def _name(schools: gpd.GeoDataFrame, school_id: str) -> str:
