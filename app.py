@@ -78,6 +78,7 @@ class Job:
     strict: bool = False
     coords: str = "wgs84"
     rules_file: Path | None = None
+    verbose: bool = False
     plan: Path | None = None
     core_swaps: tuple[tuple[str, str], ...] = ()
     closed: tuple[str, ...] = ()
@@ -94,7 +95,7 @@ def run(job: Job) -> Result:
         logger.info("roads from the cache in %s", job.cache_dir)
     if job.plan is None:
         result = plan_districts(schools, roads, rules, boundary=boundary, time_limit=job.time_limit, seed=job.seed,
-                                jobs=job.jobs, strict=job.strict, cache_dir=job.cache_dir)
+                                jobs=job.jobs, strict=job.strict, cache_dir=job.cache_dir, verbose=job.verbose)
     else:
         with logged_step(logger, f"scoring the plan in {job.plan}"):
             result = score_plan(job.plan, schools, roads, rules, boundary=boundary, strict=job.strict, cache_dir=job.cache_dir,
@@ -231,6 +232,7 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
     rules.add_argument("--jobs", type=int, default=available_cores(),
                        help="CPU cores for the independent parts of a large plan (default: all %(default)s here)")
     rules.add_argument("--strict", action="store_true", help="stop at the first bad row instead of dropping it")
+    rules.add_argument("--verbose", action="store_true", help="show the solvers' own logs (HiGHS, CP-SAT)")
     data = parser.add_argument_group("data")
     data.add_argument("--network", choices=("drive", "walk"), default="drive", dest="network_type",
                       help="travel by road vehicle or on foot (default %(default)s)")
@@ -252,7 +254,7 @@ def _add_plan_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    parser = argparse.ArgumentParser(prog="app.py", description="Group schools into balanced 学区 around core schools.")
+    parser = argparse.ArgumentParser(description="Group schools into balanced 学区 around core schools.")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="run on the embedded synthetic demo county")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default %(default)s)")
@@ -305,7 +307,7 @@ def job_from_args(args: argparse.Namespace) -> Job:
     if args.plan is not None and args.cores != GIVEN_CORES:
         raise InputError("--cores chooses cores for the solver; a given plan has its own, so drop --cores")
     common = dict(out=args.out, rules=rules_from_args(args), seed=args.seed, time_limit=args.time_limit, jobs=args.jobs,
-                  strict=args.strict, rules_file=args.rules_file, network_type=args.network_type,
+                  strict=args.strict, rules_file=args.rules_file, network_type=args.network_type, verbose=args.verbose,
                   cache_dir=None if args.no_cache else args.cache_dir, plan=args.plan,
                   core_swaps=tuple(args.core_swap), closed=tuple(args.close))
     if args.command == "demo":

@@ -17,6 +17,7 @@ import pandas as pd
 import pyogrio
 from shapely.geometry import LineString
 
+from gis.coords import WGS84
 from gis.files import atomic_path, write_text_atomic
 from gis.schema import AREA_LABELS_ZH, CATEGORY_LABELS_ZH, LEVEL_LABELS_ZH, LEVELS
 
@@ -97,7 +98,7 @@ def write_plan_json(plan: Plan, path: str | Path, **extra) -> Path:
 
 def write_geojson(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
     """RFC 7946 GeoJSON (EPSG:4326, right-hand winding, 7 decimals), written atomically."""
-    frame = frame.to_crs("EPSG:4326")
+    frame = frame.to_crs(WGS84)
     with atomic_path(path) as tmp:
         tmp.unlink()
         frame.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer=Path(path).stem, layer_options={"RFC7946": "YES"})

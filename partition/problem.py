@@ -23,13 +23,13 @@ __all__ = [
     "DEFAULT_BALANCE",
     "LEVEL_CHOICES",
     "SECONDS_PER_MINUTE",
+    "LIMIT_TOL_MIN",
     "BALANCE_WEIGHT",
     "TIE_WEIGHT",
-    "LIMIT_TOL_MIN",
 ]
 
 SECONDS_PER_MINUTE = 60.0
-#: A pair this many minutes beyond the travel limit still keeps it (rounding of the times).
+#: A travel time at most this many minutes over a limit counts as within it (floating-point rounding).
 LIMIT_TOL_MIN = 1e-9
 #: The objective's secondary term: student-minutes one student of imbalance costs (|学区 enrollment
 #: − mean|, summed over 学区; see :mod:`partition.model`).
