@@ -9,8 +9,10 @@ from pathlib import Path
 import folium
 
 from gis.files import staged_output_dir
-from partition.export import SCHOOL_FEATURE_COLUMNS, write_geojson, write_plan_csv, write_plan_json
+from partition.export import SCHOOL_FEATURE_COLUMNS, write_geojson, write_gpkg, write_plan_csv, write_plan_json
 from partition.pipeline import Result
+from partition.tables import plan_tables
+from partition.violations import RULE_LABELS
 
 from .assets import save_map
 from .render import render_plan_map
@@ -19,10 +21,8 @@ from .report import render_report, save_report
 __all__ = ["plan_map", "plan_report", "write_plan_files", "OUTPUT_FILES", "DEFAULT_TITLE"]
 
 #: The files :func:`write_plan_files` writes, in the order they are listed to a person.
-OUTPUT_FILES = ("map.html", "report.html", "districts.geojson", "schools.geojson", "plan.csv", "plan.json")
+OUTPUT_FILES = ("map.html", "report.html", "districts.geojson", "schools.geojson", "plan.csv", "plan.json", "plan.gpkg")
 DEFAULT_TITLE = "学区划分方案"
-#: Columns of the canonical table that only the pipeline uses; left out of plan.csv.
-INTERNAL_COLUMNS = ("node", "snap_m", "source_row")
 
 
 def plan_map(result: Result, *, title: str = DEFAULT_TITLE, notice: str | None = None) -> folium.Map:
@@ -34,11 +34,19 @@ def plan_map(result: Result, *, title: str = DEFAULT_TITLE, notice: str | None =
 
 
 def plan_report(result: Result, *, title: str = DEFAULT_TITLE, notice: str | None = None) -> str:
-    """report.html of the plan: the rules, the solver's status, one row per 学区, the balance standards, the school list."""
+    """report.html of the plan: the rules it breaks, the solver's status, one row per 学区, the balance standards, the school list."""
     return render_report(
         title=title, plan=result.plan.summary(), districts=result.districts.drop(columns="geometry"), schools=result.schools,
         cv_table=result.cv_table, standards=result.standards, between_cv=result.between_cv, notice=notice,
+        violations=_violation_rows(result), rule_labels=RULE_LABELS,
     )
+
+
+def _violation_rows(result: Result) -> list[dict]:
+    """Each violation with the school's and its 学区's names, as the report lists them."""
+    names = dict(zip(result.schools["school_id"], result.schools["name"]))
+    districts = dict(zip(result.districts["district"], result.districts["district_name"]))
+    return [{**v.to_dict(), "school": names[v.school_id], "district_name": districts.get(v.district, "")} for v in result.violations]
 
 
 def write_plan_files(
@@ -53,13 +61,15 @@ def write_plan_files(
     all: they are written into a staging folder beside ``out`` and moved in when every one is complete.
     """
     out = Path(out)
-    schools = result.schools
+    about = {"title": title, "notice": notice, "n_schools": len(result.schools), **({"inputs": dict(inputs)} if inputs else {})}
+    tables = plan_tables(result, **about)
+    schools = tables.schools
     with staged_output_dir(out) as stage:
-        write_plan_csv(schools.drop(columns=[c for c in INTERNAL_COLUMNS if c in schools]), stage / "plan.csv")
-        write_plan_json(result.plan, stage / "plan.json", title=title, notice=notice, n_schools=len(schools),
-                        **({"inputs": dict(inputs)} if inputs is not None else {}))
+        write_plan_csv(schools, stage / "plan.csv")
+        write_plan_json(result.plan, stage / "plan.json", violations=tables.summary["violations"], **about)
         write_geojson(schools[[c for c in SCHOOL_FEATURE_COLUMNS if c in schools] + ["geometry"]], stage / "schools.geojson")
         write_geojson(result.districts, stage / "districts.geojson")
+        write_gpkg(schools, result.districts, tables.summary, stage / "plan.gpkg")
         save_map(plan_map(result, title=title, notice=notice), stage / "map.html")
         save_report(plan_report(result, title=title, notice=notice), stage / "report.html")
     return {name: out / name for name in OUTPUT_FILES}
