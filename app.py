@@ -31,15 +31,20 @@ from gis.coords import COORDINATE_SYSTEMS
 from gis.download import download_extract, place_boundary
 from gis.errors import InputError
 from gis.files import staged_output_dir
+from gis.isochrones import isochrone_polygons
 from gis.match import match_schools
 from gis.network import read_road_network, snap_schools
 from gis.osm_schools import assign_townships, read_osm_schools
+from gis.roads import main_roads
 from gis.schema import INDICATORS
 from gis.schools import read_school_table
 from gis.traveltime import TravelTimeEngine, cached_matrix
 from maps.assets import save_map
-from maps.render import render_plan_map
+from maps.basemaps import BASEMAPS, OSM_ATTRIBUTION
+from maps.figure import render_plan_figure, save_figure
+from maps.render import plan_colors, render_plan_map
 from maps.report import render_report, save_report
+from maps.text import LANGUAGES
 from partition.cores import choose_cores
 from partition.export import plan_frame, write_geojson, write_plan_csv, write_plan_json
 from partition.levels import schools_for_level
@@ -60,7 +65,7 @@ from partition.territory import school_neighbours, territory_polygons
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)
 
-OUTPUT_FILES = ("map.html", "report.html", "districts.geojson", "schools.geojson", "plan.csv", "plan.json")
+OUTPUT_FILES = ("map.html", "map.png", "map.pdf", "report.html", "districts.geojson", "schools.geojson", "plan.csv", "plan.json")
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,9 @@ class Job:
     coords: str = "wgs84"
     cores: str | int = "given"
     rules_file: Path | None = None
+    basemap: str = "none"
+    basemap_key: str | None = None
+    lang: str = "zh"
 
 
 @contextmanager
@@ -122,8 +130,10 @@ def run(job: Job) -> dict[str, Path]:
         districts = _territories(frame, network, nearest, boundary)
         summary = district_summary(frame).merge(district_costs(frame), on="district")
         cv_table = indicator_cv_table(frame)
+    with step("drawing roads, townships and isochrones"):
+        context = _map_context(job, osm, network, engine, frame, boundary)
     with step(f"writing files to {job.out}"), staged_output_dir(job.out) as stage:
-        _write_outputs(stage, job, plan, frame, districts, summary, cv_table)
+        _write_outputs(stage, job, plan, frame, districts, summary, cv_table, context)
     _print_summary(plan, frame, summary, job.out)
     return {name: job.out / name for name in OUTPUT_FILES}
 
@@ -186,14 +196,32 @@ def _territories(frame, network, nearest: np.ndarray, boundary):
     return territories.join(names[["district_name", "core_name"]], on="district")
 
 
-def _write_outputs(stage: Path, job: Job, plan, frame, districts, summary, cv_table) -> None:
+def _map_context(job: Job, osm: Path, network, engine, frame, boundary) -> dict:
+    """What the maps draw around the plan: main roads, townships, each core's isochrone."""
+    cores = frame[frame["is_core"] & (frame["district"] != "")]
+    limit_s = job.rules.max_minutes * SECONDS_PER_MINUTE
+    isochrones = isochrone_polygons(engine, network, cores["node"].to_numpy(), limit_s, boundary=boundary)
+    return {
+        "roads": main_roads(network),
+        "townships": read_admin_areas(osm, levels=(TOWNSHIP_LEVEL,)),
+        "isochrones": isochrones.assign(district=cores["district"].to_numpy(), minutes=job.rules.max_minutes),
+        "source": job.notice or OSM_ATTRIBUTION,
+    }
+
+
+def _write_outputs(stage: Path, job: Job, plan, frame, districts, summary, cv_table, context: dict) -> None:
     described = districts.merge(summary[["district", "n_schools", "enrollment"]], on="district")
     write_plan_csv(frame.drop(columns=["node", "snap_m", "source_row"]), stage / "plan.csv")
     write_plan_json(plan, stage / "plan.json", title=job.title, notice=job.notice, n_schools=len(frame))
     write_geojson(frame[["school_id", "name", "level", "enrollment", "is_core", "district", "district_name",
                          "core_school_id", "minutes_to_core", "minutes_from_core", "geometry"]], stage / "schools.geojson")
     write_geojson(described, stage / "districts.geojson")
-    save_map(render_plan_map(frame, described, title=job.title, notice=job.notice), stage / "map.html")
+    save_map(render_plan_map(frame, described, title=job.title, notice=job.notice, basemap=job.basemap,
+                             basemap_key=job.basemap_key, lang=job.lang, **context), stage / "map.html")
+    figure = render_plan_figure(frame, described, plan_colors(frame, described), title=job.title, notice=job.notice,
+                                lang=job.lang, roads=context["roads"], townships=context["townships"], source=context["source"])
+    save_figure(figure, stage / "map.png")
+    save_figure(figure, stage / "map.pdf")
     named = summary.merge(districts[["district", "district_name", "core_name"]], on="district")
     report = render_report(title=job.title, plan=plan.summary(), districts=named, schools=frame,
                            cv_table=cv_table, between_cv=between_district_cv(frame), cv_limits=CV_LIMITS,
@@ -281,6 +309,11 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--cache-dir", type=Path, default=default_cache_dir(),
                       help="where prepared road networks and travel times are kept (default %(default)s)")
     data.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    maps = parser.add_argument_group("map")
+    maps.add_argument("--basemap", choices=BASEMAPS, default="none",
+                      help="online tiles under map.html (needs the internet when opened; default %(default)s: none)")
+    maps.add_argument("--tianditu-key", default=None, metavar="KEY", help="API key for --basemap tianditu")
+    maps.add_argument("--lang", choices=LANGUAGES, default="zh", help="language of the maps' labels (default %(default)s)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -311,6 +344,8 @@ def job_from_args(args: argparse.Namespace) -> Job:
     for name in ("max_minutes", "balance", "time_limit", "jobs"):
         if getattr(args, name) <= 0:
             raise InputError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
+    if args.basemap == "tianditu" and not args.tianditu_key:
+        raise InputError("--basemap tianditu needs --tianditu-key KEY (a free key from the Tianditu site)")
     rules = Rules(
         max_minutes=args.max_minutes, members=args.members, balance=args.balance, level=args.level,
         allow_unassigned=args.allow_unassigned, min_rural=args.min_rural, indicator_band=args.indicator_band,
@@ -318,7 +353,8 @@ def job_from_args(args: argparse.Namespace) -> Job:
     )
     common = dict(out=args.out, rules=rules, seed=args.seed, time_limit=args.time_limit, jobs=args.jobs, strict=args.strict,
                   cores=args.cores, rules_file=args.rules_file, network_type=args.network_type,
-                  cache_dir=None if args.no_cache else args.cache_dir)
+                  cache_dir=None if args.no_cache else args.cache_dir, basemap=args.basemap,
+                  basemap_key=args.tianditu_key, lang=args.lang)
     if args.command == "demo":
         with step("preparing the demo county"):
             files = ensure_demo()

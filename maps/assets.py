@@ -243,10 +243,12 @@ def _forget_previous_render(root: Figure) -> None:
     """Drop the output an earlier render left in the figure, so rendering again repeats it.
 
     folium creates a fresh ``ElementAddToElement`` (with a fresh random name) each time a layer
-    renders, so without this a second render would append every ``addTo`` call again.
+    renders, so without this a second render would append every ``addTo`` call again; and the
+    links plugins add by name would keep their first place while the rest moved after them.
     """
+    links = {name for element in _walk(root) for name, _ in (*getattr(element, "default_js", ()), *getattr(element, "default_css", ()))}
     for section in (root.header, root.html, root.script):
-        stale = [key for key in section._children if _RENDER_OUTPUT_KEY.match(key)]
+        stale = [key for key in section._children if _RENDER_OUTPUT_KEY.match(key) or (section is root.header and key in links)]
         for key in stale:
             del section._children[key]
 

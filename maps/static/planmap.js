@@ -415,6 +415,8 @@
       if (event.layer) event.layer.openPopup();
     });
     map.addControl(control);
+    // leaflet-search reacts to keyup only; Chinese typed with an input method arrives as input events
+    L.DomEvent.on(control._input, "input", function () { control._handleKeypress({ keyCode: 0 }); });
     return control;
   }
 
