@@ -455,14 +455,19 @@ def test_clicking_a_legend_row_highlights_and_zooms_to_its_district(opened_map):
     assert opened_map.console_errors == []
 
 
+def search(page, text: str) -> list[str]:
+    """Type ``text`` into the search box; return the matches it lists."""
+    page.locator(".leaflet-control-search input").fill(text)
+    tips = page.locator(".search-tip")
+    tips.first.wait_for(state="visible")
+    return [tip.inner_text() for tip in tips.all()]
+
+
 @pytest.mark.browser
 def test_search_finds_a_school_by_part_of_its_name(opened_map):
     page = opened_map.page
-    page.locator(".leaflet-control-search input").fill("九年")
-    tip = page.locator(".search-tip")
-    tip.first.wait_for(state="visible")
-    assert [t.inner_text() for t in tip.all()] == ["西城九年一贯制学校"]
-    tip.first.click()
+    assert search(page, "九年") == ["西城九年一贯制学校"]
+    page.locator(".search-tip").first.click()
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(state="visible")
     assert "西城九年一贯制学校" in popup.inner_text()
@@ -472,14 +477,36 @@ def test_search_finds_a_school_by_part_of_its_name(opened_map):
 @pytest.mark.browser
 def test_search_shows_a_hostile_name_as_text(opened_map):
     page = opened_map.page
-    page.locator(".leaflet-control-search input").fill("pwned")
-    tip = page.locator(".search-tip")
-    tip.first.wait_for(state="visible")
-    assert tip.first.inner_text() == HOSTILE_NAME
+    assert search(page, "pwned") == [HOSTILE_NAME]
     assert page.evaluate("typeof window.__pwned") == "undefined"
     page.locator(".leaflet-control-search input").fill("(")  # not a regular expression: no error
     page.wait_for_timeout(200)
     assert opened_map.console_errors == []
+
+
+SCRIPT_BREAKER = "</script><script>alert(1)</script>"
+
+
+@pytest.mark.browser
+def test_a_name_that_closes_the_script_shows_as_text(browser, tmp_path):
+    schools, districts = make_plan()
+    schools.loc[schools["school_id"] == "s04", "name"] = SCRIPT_BREAKER
+    page_html = offline_html(render_plan_map(schools, districts, title=SCRIPT_BREAKER, notice=SCRIPT_BREAKER))
+    assert SCRIPT_BREAKER not in page_html
+    path = tmp_path / "plan.html"
+    path.write_text(page_html, encoding="utf-8")
+    opened = OpenedMap(browser, path)
+    dialogs = []
+    opened.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    try:
+        assert search(opened.page, "alert(1)") == [SCRIPT_BREAKER]
+        opened.page.locator(".search-tip").first.click()
+        assert SCRIPT_BREAKER in opened.page.locator(".leaflet-popup-content").inner_text()
+        assert opened.page.title() == SCRIPT_BREAKER
+        assert opened.page.locator(".xq-title").inner_text().count(SCRIPT_BREAKER) == 2  # title and notice
+        assert dialogs == [] and opened.console_errors == []
+    finally:
+        opened.page.close()
 
 
 @pytest.mark.browser
