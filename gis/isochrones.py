@@ -80,7 +80,10 @@ def _region(xy: np.ndarray, boundary: BaseGeometry | None, to_metric: pyproj.Tra
 def _place_cells(places: np.ndarray, region: BaseGeometry) -> tuple[np.ndarray, np.ndarray]:
     """The polygons of the places' Voronoi cells inside ``region``, and the place of each."""
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(places), extend_to=region, ordered=True))
-    parts, place_of_part = shapely.get_parts(shapely.intersection(cells, region), return_index=True)
+    shapely.prepare(region)
+    crossing = ~shapely.contains_properly(region, cells)  # only the cells at the edge need cutting
+    cells[crossing] = shapely.intersection(cells[crossing], region)
+    parts, place_of_part = shapely.get_parts(cells, return_index=True)
     is_polygon = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
     return parts[is_polygon], place_of_part[is_polygon]
 

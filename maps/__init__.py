@@ -1,7 +1,16 @@
-"""Maps of 学区 plans: interactive HTML that opens without a network, and the printed figure."""
+"""Maps and reports of 学区 plans: folium maps that open offline, the printed figure, report.html, the plan's files.
+
+>>> import maps
+>>> maps.plan_map(result)                      # a folium.Map; shows inline in Jupyter   # doctest: +SKIP
+>>> maps.write_plan_files(result, "out/plan")  # map.html, map.png, map.pdf, report.html, GeoJSON, plan.csv, plan.json  # doctest: +SKIP
+"""
 
 from maps.assets import offline_html, offline_map, save_map
 from maps.figure import render_plan_figure, save_figure
+from maps.outputs import OUTPUT_FILES, map_context, plan_figure, plan_map, plan_report, write_plan_files
 from maps.render import plan_colors, render_plan_map
 
-__all__ = ["offline_html", "offline_map", "plan_colors", "render_plan_figure", "render_plan_map", "save_figure", "save_map"]
+__all__ = [
+    "OUTPUT_FILES", "map_context", "offline_html", "offline_map", "plan_colors", "plan_figure", "plan_map", "plan_report",
+    "render_plan_figure", "render_plan_map", "save_figure", "save_map", "write_plan_files",
+]  # fmt: skip
