@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 
+from gis.coords import WGS84
 from gis.files import write_bytes_atomic
 from gis.network import local_utm_crs
 from maps.basemaps import OSM_ATTRIBUTION
@@ -117,7 +118,7 @@ class _Text:
 
 def _metric(frames: list[gpd.GeoDataFrame | None]) -> object:
     """The UTM zone of the plan."""
-    bounds = np.array([frame.to_crs("EPSG:4326").total_bounds for frame in frames if frame is not None and not frame.empty])
+    bounds = np.array([frame.to_crs(WGS84).total_bounds for frame in frames if frame is not None and not frame.empty])
     return local_utm_crs(bounds[:, [0, 2]].ravel(), bounds[:, [1, 3]].ravel())
 
 
@@ -125,7 +126,7 @@ def _projected(frame: gpd.GeoDataFrame | None, crs) -> gpd.GeoDataFrame | None:
     if frame is None or frame.empty:
         return None
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
-    return (frame.set_crs("EPSG:4326") if frame.crs is None else frame).to_crs(crs)
+    return (frame.set_crs(WGS84) if frame.crs is None else frame).to_crs(crs)
 
 
 def _district_key(value: object) -> str:

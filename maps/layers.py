@@ -18,6 +18,7 @@ import shapely
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
+from gis.coords import WGS84
 from gis.network import local_utm_crs
 from maps.colours import UNASSIGNED_COLOR
 
@@ -30,7 +31,6 @@ __all__ = [
     "plan_data",
 ]
 
-WGS84 = "EPSG:4326"
 #: Coordinates travel as integers of 1e-5 degree (about 1 m).
 SCALE = 100_000
 #: Douglas-Peucker tolerance (m) for territories, townships and isochrones on screen.

@@ -22,6 +22,7 @@ import pandas as pd
 from branca.element import MacroElement
 from folium.template import Template
 
+from gis.coords import WGS84
 from maps.assets import offline_map
 from maps.basemaps import OSM_ATTRIBUTION, tile_layers, to_basemap_datum
 from maps.colours import PALETTE, UNASSIGNED_COLOR, district_colors, territory_adjacency
@@ -39,7 +40,6 @@ __all__ = [
     "render_plan_map",
 ]
 
-WGS84 = "EPSG:4326"
 SCHOOL_COLUMNS = (
     "school_id", "name", "level", "enrollment", "is_core", "district", "district_name",
     "core_school_id", "minutes_to_core", "township", "area_type",
