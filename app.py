@@ -46,8 +46,10 @@ from gis.osm_schools import read_osm_schools
 from gis.progress import STEP_SECONDS, STEP_STARTED, logged_step
 from gis.schema import INDICATORS
 from gis.schools import read_school_table
+from maps.basemaps import BASEMAPS, OSM_ATTRIBUTION
 from maps.compare import write_compare_files
 from maps.outputs import DEFAULT_TITLE, write_plan_files
+from maps.text import LANGUAGES
 from partition.compare import Comparison, compare_plans
 from partition.export import EXPORT_FORMATS, GPKG_LAYERS, export_plan
 from partition.pipeline import Result, plan_districts
@@ -95,6 +97,10 @@ class Job:
     coords: str = "wgs84"
     rules_file: Path | None = None
     boundary: BaseGeometry | None = None
+    lang: str = "zh"
+    basemap: str = "none"
+    basemap_key: str | None = None
+    source: str = OSM_ATTRIBUTION
     verbose: bool = False
     plan: Path | None = None
     core_swaps: tuple[tuple[str, str], ...] = ()
@@ -119,7 +125,8 @@ def run(job: Job) -> Result:
                                 core_swaps=job.core_swaps, close=job.closed)
     inputs = inputs_record(replace(job, osm=osm, boundary=boundary))
     with logged_step(logger, f"writing files to {job.out}"):
-        files = write_plan_files(result, job.out, title=job.title, notice=job.notice, inputs=inputs)
+        files = write_plan_files(result, job.out, title=job.title, notice=job.notice, lang=job.lang, source=job.source,
+                                 basemap=job.basemap, basemap_key=job.basemap_key, inputs=inputs)
     _print_summary(result, files)
     return result
 
@@ -154,6 +161,9 @@ def inputs_record(job: Job) -> dict:
         "plan": _file_record(job.plan) if job.plan else None,
         "core_swaps": [list(pair) for pair in job.core_swaps],
         "closed": list(job.closed),
+        "lang": job.lang,
+        "basemap": job.basemap,
+        "source": job.source,
     }
 
 
@@ -193,7 +203,17 @@ def _job_from_record(record: dict, plan_json: Path, out: Path, cache_dir: Path |
                time_limit=inputs["time_limit_s"], jobs=inputs["jobs"], strict=inputs["strict"], coords=inputs["coords"],
                rules_file=files.get("rules_file"), boundary=shape(inputs["boundary"]) if inputs["boundary"] else None,
                plan=files.get("plan"), core_swaps=tuple(tuple(pair) for pair in inputs["core_swaps"]),
-               closed=tuple(inputs["closed"]))
+               closed=tuple(inputs["closed"]), lang=inputs["lang"], basemap=_rerun_basemap(inputs["basemap"]),
+               source=inputs["source"])
+
+
+def _rerun_basemap(basemap: str) -> str:
+    """The recorded basemap; one that needs an API key (never recorded) is left out, with a warning."""
+    if basemap == "tianditu":
+        warnings.warn("the plan's map used Tianditu tiles, whose key plan.json does not keep; the map is drawn without them",
+                      stacklevel=2)
+        return "none"
+    return basemap
 
 
 def _read_plan_json(path: Path) -> dict:
@@ -381,6 +401,14 @@ def _add_plan_options(parser: argparse.ArgumentParser) -> None:
                        help="with --plan: close SCHOOL; its students go to the nearest open school of its level (repeatable)")
 
 
+def _add_map_options(parser: argparse.ArgumentParser) -> None:
+    maps = parser.add_argument_group("map")
+    maps.add_argument("--lang", choices=LANGUAGES, default="zh", help="language of the maps' labels (default %(default)s)")
+    maps.add_argument("--basemap", choices=BASEMAPS, default="none",
+                      help="online tiles under map.html, shown only with the internet (default %(default)s)")
+    maps.add_argument("--tianditu-key", default=None, metavar="KEY", help="the API key --basemap tianditu needs")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(description="Group schools into balanced 学区 around core schools.")
@@ -389,6 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default %(default)s)")
     _add_rule_options(demo)
     _add_plan_options(demo)
+    _add_map_options(demo)
     part = commands.add_parser("partition", help="run on your own OSM data and school table")
     roads = part.add_mutually_exclusive_group(required=True)
     roads.add_argument("--osm", type=Path, help="local OSM file (.osm, .osm.bz2, .osm.pbf) covering the schools")
@@ -403,6 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     part.add_argument("--title", default=DEFAULT_TITLE, help="title of the map and report")
     _add_rule_options(part)
     _add_plan_options(part)
+    _add_map_options(part)
     again = commands.add_parser("rerun", help="make a plan again from its plan.json (the same inputs, rules and seed)")
     again.add_argument("plan_json", type=Path, metavar="PLAN_JSON", help="the plan.json of a plan this tool wrote")
     again.add_argument("--out", type=Path, required=True, help="output folder")
@@ -443,14 +473,18 @@ def job_from_args(args: argparse.Namespace) -> Job:
         raise InputError("--core-swap and --close edit a given plan; add --plan FILE")
     if args.plan is not None and args.cores != GIVEN_CORES:
         raise InputError("--cores chooses cores for the solver; a given plan has its own, so drop --cores")
+    if args.basemap == "tianditu" and not args.tianditu_key:
+        raise InputError("--basemap tianditu needs --tianditu-key KEY (a free key from the Tianditu site)")
     common = dict(out=args.out, rules=rules_from_args(args), seed=args.seed, time_limit=args.time_limit, jobs=args.jobs,
                   strict=args.strict, rules_file=args.rules_file, network_type=args.network_type, verbose=args.verbose,
                   cache_dir=None if args.no_cache else args.cache_dir, plan=args.plan,
-                  core_swaps=tuple(args.core_swap), closed=tuple(args.close))
+                  core_swaps=tuple(args.core_swap), closed=tuple(args.close), lang=args.lang, basemap=args.basemap,
+                  basemap_key=args.tianditu_key)
     if args.command == "demo":
         with logged_step(logger, "preparing the demo county"):
             files = ensure_demo()
-        return Job(osm=files.osm, schools=files.schools, title=f"{COUNTY_NAME}学区划分方案", notice=DEMO_NOTICE, **common)
+        return Job(osm=files.osm, schools=files.schools, title=f"{COUNTY_NAME}学区划分方案", notice=DEMO_NOTICE,
+                   source=DEMO_NOTICE, **common)
     return Job(osm=args.osm, schools=args.schools, title=args.title, coords=args.coords, place=args.place,
                osm_schools=args.osm_schools, **common)
 
