@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pyogrio
@@ -14,6 +15,7 @@ from partition.export import GPKG_LAYERS
 from partition.ruleoptions import RULE_OPTIONS
 from web import create_app
 from web.runs import INTERRUPTED, STAGES
+from web.security import FILE_CSP
 from web.store import RunBusy
 
 
@@ -62,9 +64,13 @@ def test_a_run_goes_through_its_stages_and_shows_its_plan(web):
     summary = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
     assert f"{summary['gap']:.2%}" in page
     layers = client.get("/runs/1/layers").json()
+    names = {f["properties"]["district_name"]: f["properties"]["district"] for f in layers["districts"]["features"]}
     assert len(layers["schools"]["features"]) == len(plan)
+    offline = (folder / "map.html").read_text(encoding="utf-8")  # the page's 学区 have the offline map's colours
+    drawn = re.findall(r'"name":"([^"]+)","core":"[^"]*","head":"[^"]*","schools":\d+,"enrollment":\d+,"color":"(#\w+)"', offline)
+    assert len(drawn) == len(names) and all(layers["colours"][names[name]] == colour for name, colour in drawn)
     assert client.get("/runs/1/files/districts.geojson").json()["type"] == "FeatureCollection"
-    assert client.get("/runs/1/files/map.html").headers["content-security-policy"].startswith("default-src 'none'")
+    assert client.get("/runs/1/files/map.html").headers["content-security-policy"] == FILE_CSP
     for name in ("..%2Fplan.json", "%2E%2E%2F%2E%2E%2F%2E%2E%2Fxuequ.sqlite", "xuequ.sqlite", "plan.txt"):
         assert client.get(f"/runs/1/files/{name}").status_code == 404
 
@@ -244,7 +250,7 @@ def test_versions_are_compared_and_their_files_downloaded(web, tmp_path):
     key = "-".join(map(str, ids))
     moves = client.get(f"/studies/1/compare/{key}/files/moves.csv")
     assert moves.status_code == 200 and moves.headers["content-disposition"].startswith("attachment")
-    assert client.get(f"/studies/1/compare/{key}/files/compare.html").headers["content-security-policy"].startswith("default-src 'none'")
+    assert client.get(f"/studies/1/compare/{key}/files/compare.html").headers["content-security-policy"] == FILE_CSP
     assert client.get(f"/studies/1/compare/{key}/files/..%2F..%2Fxuequ.sqlite").status_code == 404
     assert client.get("/studies/1/compare", params={"v": ids[:1]}).status_code == 400
     assert client.get("/studies/1/compare", params={"v": [ids[0], 999]}).status_code == 404

@@ -10,20 +10,21 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from maps.outputs import OUTPUT_FILES
+from maps.render import plan_colors
+from partition.export import SCHOOL_FEATURE_COLUMNS
 from partition.metrics import indicator_cv_table
 from partition.rules import Rules
 from partition.tables import read_plan_folder
 from partition.violations import RULE_LABELS
 
 __all__ = [
-    "PlanView", "plan_view", "map_layers", "violation_rows", "downloadable", "MAP_LAYERS", "SCHOOL_LISTS", "DOWNLOAD_WORDS",
+    "PlanView", "plan_view", "map_layers", "layers_json", "violation_rows", "downloadable", "SCHOOL_LISTS", "DOWNLOAD_WORDS",
 ]
 
-#: The GeoJSON files the page's map draws, by layer.
-MAP_LAYERS = {"districts": "districts.geojson", "schools": "schools.geojson"}
 #: The school list per 学区, exported on demand: file name -> :func:`partition.export_plan` format.
 SCHOOL_LISTS = {"school-list.csv": "csv", "school-list.xlsx": "xlsx"}
 #: Each file a plan's page offers, in order, with the words (a key of :data:`web.i18n.MESSAGES`) that name it.
@@ -95,5 +96,13 @@ def downloadable(folder: Path) -> list[str]:
 
 
 def map_layers(folder: Path) -> dict:
-    """The plan's 学区 and schools as GeoJSON, for the page's map."""
-    return {layer: json.loads((folder / name).read_text(encoding="utf-8")) for layer, name in MAP_LAYERS.items()}
+    """The plan folder's 学区 and schools for the page's map (:func:`layers_json`)."""
+    tables = read_plan_folder(folder)
+    return layers_json(tables.schools, tables.districts)
+
+
+def layers_json(schools: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> dict:
+    """The 学区 and schools as GeoJSON, with each 学区's colour as the offline map has it (:func:`maps.render.plan_colors`)."""
+    points = schools[[c for c in SCHOOL_FEATURE_COLUMNS if c in schools] + ["geometry"]]
+    return {"districts": json.loads(districts.to_json(drop_id=True)), "schools": json.loads(points.to_json(drop_id=True)),
+            "colours": plan_colors(schools, districts)}

@@ -37,9 +37,12 @@ UPLOAD_PATHS = {
 #: What our own pages may load: only this server's scripts and styles, images inline or from here.
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
             "connect-src 'self'; frame-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'; object-src 'none'")
-#: A plan's own HTML files (the offline map, the report) carry their scripts inline and load nothing else.
-FILE_CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; "
-            "font-src data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
+#: A plan's own HTML files (the offline map, the report) carry their scripts inline and load nothing else. The
+#: measure tool's templates are compiled with ``Function`` ('unsafe-eval'), so the files run sandboxed in an
+#: origin of their own: they cannot reach this server's cookies or pages.
+FILE_CSP = ("sandbox allow-scripts allow-popups allow-downloads; default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; "
+            "style-src 'unsafe-inline'; img-src data: blob:; font-src data:; frame-ancestors 'self'; base-uri 'none'; "
+            "form-action 'none'")
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",

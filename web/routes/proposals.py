@@ -3,7 +3,6 @@ edits scored at once, and each version's differences from the adopted one."""
 
 from __future__ import annotations
 
-import json
 import shutil
 
 from fastapi import APIRouter, Form, Request
@@ -13,13 +12,12 @@ from starlette.concurrency import run_in_threadpool
 from gis.errors import InputError
 from gis.files import staged_output_dir
 from maps.outputs import write_plan_files
-from partition.export import SCHOOL_FEATURE_COLUMNS
 
 from ..editing import read_edits, score_edits
 from ..forms import clean_name
 from ..i18n import language, translator
 from ..pages import fragment, page, state
-from ..plans import plan_view, violation_rows
+from ..plans import layers_json, plan_view, violation_rows
 from ..security import CSRF_HEADER, check_csrf
 from ..store import PROPOSAL_STATUSES, Store
 from ..studies import study_notice, study_title
@@ -85,10 +83,9 @@ async def score(request: Request, item_id: int):
     kind = request.url.path.split("/")[1]
     study, row = _plan_source(state(request).store, kind, item_id)
     result = await run_in_threadpool(_scored, request, study, row["folder"], edits)
-    schools = result.schools[[c for c in SCHOOL_FEATURE_COLUMNS if c in result.schools] + ["geometry"]]
     violations = violation_rows([v.to_dict() for v in result.violations], result.schools, result.districts)
     return JSONResponse({
-        "layers": {"districts": json.loads(result.districts.to_json(drop_id=True)), "schools": json.loads(schools.to_json(drop_id=True))},
+        "layers": layers_json(result.schools, result.districts),
         "figures": fragment(request, "_figures.html", districts=result.districts.drop(columns="geometry").to_dict("records")),
         "violations": fragment(request, "_violations.html", violations=violations),
         "student_minutes": f"{result.plan.student_minutes:,.0f}",

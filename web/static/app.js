@@ -4,8 +4,6 @@
 
 (function () {
   const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
-  const PALETTE = ["#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb", "#332288",
-                   "#117733", "#999933", "#cc6677", "#882255", "#44aa99", "#ddcc77", "#88ccee", "#aa4499"];
 
   /* --- a study being read: look again until it is read ------------------------------------------- */
   const reading = document.getElementById("reading");
@@ -58,8 +56,7 @@
   });
 
   function draw(layers, fit) {
-    const keys = [...new Set(layers.districts.features.map((f) => f.properties.district))].sort();
-    colours = Object.fromEntries(keys.map((k, i) => [k, PALETTE[i % PALETTE.length]]));
+    colours = layers.colours;
     cores = {};
     layers.schools.features.forEach((f) => { if (f.properties.is_core) cores[f.properties.district] = f.properties; });
     if (territories) territories.remove();
