@@ -140,6 +140,13 @@ def test_a_planner_works_through_the_web_application(browser, tmp_path):
         download.value.save_as(gpkg)
         assert tuple(name for name, _ in pyogrio.list_layers(gpkg)) == GPKG_LAYERS
 
+        offline = browser.new_page(viewport=VIEWPORT)  # the offline map, as this server serves it
+        offline.on("pageerror", lambda error: errors.append(str(error)))
+        offline.goto(base + page.locator("#downloads a[href$='map.html']").get_attribute("href"))
+        offline.wait_for_selector(".leaflet-control-measure")
+        assert offline.locator(".leaflet-overlay-pane path").count() >= int(page.inner_text("#n-districts"))
+        offline.close()
+
         page.click("header nav a >> nth=0")  # back to the study
         run_study(page, "40")
         page.fill("#proposal-name", "方案乙 40分钟")
