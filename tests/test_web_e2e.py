@@ -11,6 +11,7 @@ With ``XUEQU_SCREENSHOTS=DIR`` set, each page is also saved as a screenshot in `
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -179,5 +180,79 @@ def test_a_planner_works_through_the_web_application(browser, tmp_path):
         statuses = {rows.nth(i).locator("td >> nth=1").inner_text(): rows.nth(i).locator("td >> nth=2").inner_text()
                     for i in range(rows.count())}
         assert statuses == {"方案甲 30分钟": "征求意见", "方案乙 40分钟": "草案"}
+        page.close()
+    assert errors == []
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_infeasible_rerun_core_change_adjusting_english_and_error_pages(browser, tmp_path):
+    """The rest of the loop in the browser: a run without a plan reruns at the smallest limit, a school is
+    made its 学区's core, the proposal is adopted and adjusted (动态调整: the diff against the adopted
+    version), the English switch, and error pages for bad links."""
+    errors: list[str] = []
+    with server(tmp_path / "data") as base:
+        page = browser.new_page(viewport=VIEWPORT)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(base + "/")
+        page.click("#demo-form button[type=submit]")
+        page.wait_for_selector("#summary", timeout=120_000)
+        page.fill("#opt-max_minutes", "4")
+        page.fill("#opt-time_limit", SHORT_TIME_LIMIT)
+        page.click("#start-run")
+        page.wait_for_selector("#infeasible", timeout=RUN_TIMEOUT_MS)
+        assert "reaches no core within 4 min" in page.inner_text("#infeasible .reasons")
+        smallest = re.search(r"\d+\.\d", page.inner_text("#smallest-limit")).group()
+        assert float(smallest) > 4 and smallest in page.inner_text("#rerun")
+        shot(page, "infeasible")
+        page.click("#rerun")
+        page.wait_for_selector("#plan-map path.school", timeout=RUN_TIMEOUT_MS)
+        page.click("#rules-used summary")
+        assert smallest in page.inner_text("#rules-used")  # the rerun's travel limit
+
+        school, _ = member_of_smallest_district(page)
+        page.locator(f'#plan-map path[data-school="{school}"]').click(force=True)
+        page.click(".leaflet-popup button.make-core")
+        page.wait_for_function("s => document.querySelector(`#plan-map path.core[data-school='${s}']`) !== null", arg=school,
+                               timeout=120_000)
+        assert page.locator("#edit-list li:not(.empty)").count() == 1
+        page.fill("#proposal-name", "<b>采用</b>方案")
+        page.click("#save-proposal button[type=submit]")
+        page.wait_for_selector("#proposal-name")
+        assert page.inner_text("#proposal-name") == "<b>采用</b>方案"  # shown as text, never as markup
+        assert page.locator(f"#plan-map path.core[data-school='{school}']").count() == 1  # the version keeps the new core
+        adopted = page.url
+
+        page.click("header nav a >> nth=1")
+        page.select_option("#status-select", "adopted")
+        page.click("#status-button")
+        page.wait_for_selector("#proposal-status.status-adopted")
+        assert page.locator("#history li").count() == 2
+
+        page.goto(adopted)
+        moved, _ = member_of_smallest_district(page)
+        page.locator(f'#plan-map path[data-school="{moved}"]').click(force=True)
+        page.select_option(".leaflet-popup .move-target", index=0)
+        page.click(".leaflet-popup button.move")
+        page.wait_for_function("() => document.querySelectorAll('#edit-list li:not(.empty)').length === 1")
+        page.wait_for_function("() => !document.getElementById('plan').classList.contains('scoring')", timeout=120_000)
+        page.fill("#save-version input[name=note]", "动态调整")
+        page.click("#save-version-button")
+        page.wait_for_selector("#diff-adopted", timeout=120_000)
+        assert page.locator("#diff-moves tbody tr").count() == 1 and f"({moved})" in page.inner_text("#diff-moves")
+        shot(page, "adjusted")
+
+        page.click("#lang-switch")
+        page.wait_for_selector("html[lang=en]")
+        assert "version 2" in page.inner_text("h1") and "Changes against the adopted version" in page.inner_text("#diff-adopted")
+        page.click("#lang-switch")
+        page.wait_for_selector("html[lang=zh]")
+
+        for path, status in (("/runs/9999", 404), ("/versions/abc", 404), ("/studies/1/compare?v=1", 400),
+                             ("/runs/1/files/..%2F..%2Fxuequ.sqlite", 404)):
+            response = page.goto(base + path)
+            assert response.status == status and page.locator("#error").count() == 1, path
+            assert "Traceback" not in page.content()
+        shot(page, "error")
         page.close()
     assert errors == []

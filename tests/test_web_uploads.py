@@ -246,7 +246,7 @@ def test_bad_form_values_and_links_get_error_pages_not_tracebacks(web, demo):
     assert response.status_code == 400 and "mars" in response.text
     response = upload(client, ("r.osm", demo.osm.read_bytes()), ("s.csv", demo.schools.read_bytes()), name="  ")
     assert response.status_code == 400
-    for url, status in (("/studies/999", 404), ("/studies/abc", 400), ("/runs/5", 404), ("/versions/1", 404),
+    for url, status in (("/studies/999", 404), ("/studies/abc", 404), ("/runs/5", 404), ("/versions/1", 404),
                         ("/proposals/1", 404), ("/nowhere", 404), ("/runs/1/files/plan.json", 404)):
         response = client.get(url)
         assert response.status_code == status, url

@@ -89,6 +89,8 @@ def _add_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):  # /runs/abc: no such page
+            return error_page(request, 404, t(request)("not_found"))
         fields = sorted({str(error["loc"][-1]) for error in exc.errors() if error.get("loc")})
         return error_page(request, 400, t(request)("bad_fields", fields=", ".join(fields)))
 
