@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Seconds the server may take to start (imports on a loaded machine) and a run to finish.
 START_TIMEOUT_S = 180
 RUN_TIMEOUT_MS = 300_000
+SAVE_TIMEOUT_MS = 180_000
 VIEWPORT = {"width": 1400, "height": 1000}
 SCREENSHOTS = os.environ.get("XUEQU_SCREENSHOTS")
 
@@ -85,6 +86,12 @@ def run_study(page, limit: str) -> None:
     page.wait_for_selector("#plan-map path.school", timeout=RUN_TIMEOUT_MS)
 
 
+def submit(page, button: str) -> None:
+    """Click a form's button whose answer is written plan files (slow on a loaded machine) and wait for the new page."""
+    with page.expect_navigation(timeout=SAVE_TIMEOUT_MS):
+        page.click(button)
+
+
 def member_of_smallest_district(page) -> tuple[str, str]:
     """A member school (id, 学区 key) of a 学区 with as few members as the rules allow: moving it breaks them."""
     return page.evaluate("""async () => {
@@ -129,7 +136,7 @@ def test_a_planner_works_through_the_web_application(browser, tmp_path):
         assert page.locator("#edit-list li:not(.empty)").count() == 1
         shot(page, "edit")
         page.fill("#proposal-name", "方案甲 30分钟")
-        page.click("#save-proposal button[type=submit]")
+        submit(page, "#save-proposal button[type=submit]")
         page.wait_for_selector("#proposal-name")
         assert page.inner_text("#violation-count") != "0"  # the saved version keeps the edit and its violation
         first_version = page.url
@@ -151,7 +158,7 @@ def test_a_planner_works_through_the_web_application(browser, tmp_path):
         page.click("header nav a >> nth=0")  # back to the study
         run_study(page, "40")
         page.fill("#proposal-name", "方案乙 40分钟")
-        page.click("#save-proposal button[type=submit]")
+        submit(page, "#save-proposal button[type=submit]")
         page.wait_for_selector("#proposal-name")
 
         page.goto(first_version)
@@ -165,7 +172,7 @@ def test_a_planner_works_through_the_web_application(browser, tmp_path):
         page.click("header nav a >> nth=0")
         page.check("#compare-form input[name=v] >> nth=0")
         page.check("#compare-form input[name=v] >> nth=1")
-        page.click("#compare-button")
+        submit(page, "#compare-button")
         page.wait_for_selector("#compare-figures")
         figures = page.inner_text("#compare-figures")
         assert "方案甲 30分钟" in figures and "方案乙 40分钟" in figures
@@ -217,7 +224,7 @@ def test_infeasible_rerun_core_change_adjusting_english_and_error_pages(browser,
                                timeout=120_000)
         assert page.locator("#edit-list li:not(.empty)").count() == 1
         page.fill("#proposal-name", "<b>采用</b>方案")
-        page.click("#save-proposal button[type=submit]")
+        submit(page, "#save-proposal button[type=submit]")
         page.wait_for_selector("#proposal-name")
         assert page.inner_text("#proposal-name") == "<b>采用</b>方案"  # shown as text, never as markup
         assert page.locator(f"#plan-map path.core[data-school='{school}']").count() == 1  # the version keeps the new core
@@ -237,7 +244,7 @@ def test_infeasible_rerun_core_change_adjusting_english_and_error_pages(browser,
         page.wait_for_function("() => document.querySelectorAll('#edit-list li:not(.empty)').length === 1")
         page.wait_for_function("() => !document.getElementById('plan').classList.contains('scoring')", timeout=120_000)
         page.fill("#save-version input[name=note]", "动态调整")
-        page.click("#save-version-button")
+        submit(page, "#save-version-button")
         page.wait_for_selector("#diff-adopted", timeout=120_000)
         assert page.locator("#diff-moves tbody tr").count() == 1 and f"({moved})" in page.inner_text("#diff-moves")
         shot(page, "adjusted")

@@ -214,6 +214,13 @@ def test_an_edit_is_scored_at_once_and_saved_as_a_proposal_version(web):
     saved_plan = pd.read_csv(store.path(version["folder"]) / "plan.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
     assert saved_plan.set_index("school_id").loc[school, "core_school_id"] == other_core
     assert 'id="violation-count">0<' not in client.get(f"/versions/{version['id']}").text
+    assert "搜索学校名称" in (store.path(version["folder"]) / "map.html").read_text(encoding="utf-8")
+    client.get("/lang/en")  # files written from the English page are labelled in English
+    response = client.post("/runs/1/proposals", data={"csrf_token": csrf(client), "name": "English", "edits": json.dumps(edits)},
+                           follow_redirects=False)
+    client.get("/lang/zh")
+    english = store.version(int(response.headers["location"].rsplit("/", 1)[1]))
+    assert "Search a school" in (store.path(english["folder"]) / "map.html").read_text(encoding="utf-8")
 
 
 def test_adjusting_an_adopted_plan_makes_a_version_showing_its_changes(web):

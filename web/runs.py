@@ -26,8 +26,9 @@ from partition.pipeline import prepare
 from partition.rules import Rules
 from partition.solve import solve
 
+from .i18n import DEFAULT_LANGUAGE
 from .store import Store
-from .studies import CACHE_FOLDER, UPLOADED_INPUTS, StudyInputs, study_notice, study_title
+from .studies import CACHE_FOLDER, UPLOADED_INPUTS, StudyInputs, plan_file_options
 
 __all__ = ["Runner", "run_progress", "STAGES", "RUN_WORKERS", "run_folder", "INTERRUPTED", "INTERNAL_ERROR", "shown_message"]
 
@@ -174,7 +175,7 @@ class Runner:
         result = prepared.result(plan)
         store.run_stage(run_id, "files")
         folder = run_folder(study["id"], run_id)
-        write_plan_files(result, store.path(folder), title=study_title(study), notice=study_notice(study))
+        write_plan_files(result, store.path(folder), **plan_file_options(study, settings.get("lang", DEFAULT_LANGUAGE)))
         return {"folder": folder, "status": plan.status, "gap": plan.gap}
 
 

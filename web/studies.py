@@ -24,10 +24,13 @@ from gis.badrows import BadRowsWarning
 from gis.network import RoadNetwork, read_road_network, snap_schools
 from gis.schema import LEVELS
 from gis.schools import read_school_table
+from maps.basemaps import OSM_ATTRIBUTION
 
 from .store import Store
 
-__all__ = ["StudyData", "StudyInputs", "read_study", "study_title", "study_notice", "CACHE_FOLDER", "UPLOADED_INPUTS"]
+__all__ = [
+    "StudyData", "StudyInputs", "read_study", "study_title", "study_notice", "plan_file_options", "CACHE_FOLDER", "UPLOADED_INPUTS",
+]
 
 #: The gis cache (prepared road networks, travel times) under the data folder.
 CACHE_FOLDER = "cache"
@@ -63,6 +66,12 @@ def study_title(study: dict) -> str:
 def study_notice(study: dict) -> str | None:
     """The notice every page and file of the demo county carries (its data is invented)."""
     return DEMO_NOTICE if study["source"] == "demo" else None
+
+
+def plan_file_options(study: dict, lang: str) -> dict:
+    """What :func:`maps.write_plan_files` is told of the study's plans: title, notice, data source and language."""
+    notice = study_notice(study)
+    return {"title": study_title(study), "notice": notice, "source": notice or OSM_ATTRIBUTION, "lang": lang}
 
 
 def read_study(store: Store, study: dict) -> tuple[StudyData, dict]:

@@ -20,7 +20,7 @@ from ..pages import fragment, page, state
 from ..plans import layers_json, plan_view, violation_rows
 from ..security import CSRF_HEADER, check_csrf
 from ..store import PROPOSAL_STATUSES, Store
-from ..studies import study_notice, study_title
+from ..studies import plan_file_options
 from .compare import compare_versions
 from .studies import study_folder
 
@@ -67,7 +67,7 @@ def _write_version(request: Request, proposal_id: int, study: dict, source: str,
                     if item.is_file():
                         shutil.copy2(item, stage / item.name)
         else:
-            write_plan_files(result, target, title=study_title(study), notice=study_notice(study))
+            write_plan_files(result, target, **plan_file_options(study, language(request)))
     except BaseException:
         store.remove_version(version_id)
         raise

@@ -49,7 +49,7 @@ async def start_run(request: Request, study_id: int):
     if app.store.study(study_id)["state"] != "ready":
         raise InputError(t("study_not_ready"))
     rules = await run_in_threadpool(_with_rules_file, rules_from_form(form, t.option), form.get(LOCKS_OPTION.name))
-    settings = settings_from_form(form, t.option)
+    settings = {**settings_from_form(form, t.option), "lang": language(request)}  # the maps' language: the page's
     return _start(request, study_id, rules, settings)
 
 
