@@ -7,17 +7,34 @@ This module only wires the stages together: gis (schools, roads, travel times) -
 (problem, solve, territories, metrics) -> maps (map.html, report.html) and the plan files.
 """
 
+# ruff: noqa: E402 (Ctrl-C is taken care of before the libraries load, which takes seconds)
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import signal
 import sys
 import tempfile
 import time
+import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
+
+INTERRUPTED = "interrupted; nothing was written"
+
+
+def _end_while_loading(signum, frame) -> None:
+    sys.stderr.write(f"\n{INTERRUPTED}\n")
+    os._exit(128 + signum)
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, _end_while_loading)
 
 import numpy as np
 from rich.console import Console
@@ -26,11 +43,13 @@ from rich.table import Table
 
 from data.demo import COUNTY_NAME, DEMO_NOTICE, ensure_demo
 from gis.admin import COUNTY_LEVEL, TOWNSHIP_LEVEL, read_admin_areas
+from gis.badrows import BadRowsWarning, write_bad_rows
 from gis.cache import default_cache_dir
 from gis.coords import COORDINATE_SYSTEMS
 from gis.download import download_extract, place_boundary
 from gis.errors import InputError
-from gis.files import staged_output_dir
+from gis.files import discard_partial_output, prepare_output_dir, staged_output_dir
+from gis.interrupt import end_on_interrupt, exit_code
 from gis.match import match_schools
 from gis.network import read_road_network, snap_schools
 from gis.osm_schools import assign_townships, read_osm_schools
@@ -41,7 +60,7 @@ from maps.assets import save_map
 from maps.render import render_plan_map
 from maps.report import render_report, save_report
 from partition.cores import choose_cores
-from partition.export import plan_frame, write_geojson, write_plan_csv, write_plan_json
+from partition.export import is_plan_folder, plan_frame, write_geojson, write_plan_csv, write_plan_json
 from partition.levels import schools_for_level
 from partition.metrics import between_district_cv, district_costs, district_summary, indicator_cv_table
 from partition.problem import (
@@ -58,9 +77,18 @@ from partition.solve import DEFAULT_TIME_LIMIT_S, available_cores, solve
 from partition.standards import CV_LIMITS
 from partition.territory import school_neighbours, territory_polygons
 
-console = Console(stderr=True, highlight=False, soft_wrap=True)
+console = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 OUTPUT_FILES = ("map.html", "report.html", "districts.geojson", "schools.geojson", "plan.csv", "plan.json")
+#: Exit codes: a bad file or impossible request; a run that failed for another reason (a full disk, a bug).
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+#: Ranges of the numeric options: a travel limit up to a day, shares (balance, indicator band) up to
+#: 10x the mean, a time limit up to a week, whole numbers that fit the solvers' 32-bit seeds.
+MAX_MINUTES = 24 * 60.0
+MAX_SHARE = 10.0
+MAX_TIME_LIMIT_S = 7 * 24 * 3600.0
+MAX_WHOLE = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -90,7 +118,7 @@ class Job:
 def step(message: str) -> Iterator[None]:
     """Show a step while it runs and how long it took."""
     start = time.perf_counter()
-    with console.status(message + " ..."):
+    with console.status(escape(message) + " ..."):
         yield
     console.print(f"[green]✓[/green] {escape(message)} [dim]({time.perf_counter() - start:.1f} s)[/dim]")
 
@@ -105,7 +133,7 @@ def run(job: Job) -> dict[str, Path]:
             county = read_admin_areas(osm, levels=(COUNTY_LEVEL,))
             boundary = county.geometry.union_all() if len(county) else None
     if network.from_cache:
-        console.print(f"  [dim]roads from the cache in {job.cache_dir}[/dim]")
+        console.print(f"  [dim]roads from the cache in {escape(str(job.cache_dir))}[/dim]")
     with step(f"placing {len(schools)} schools on {network.n_nodes:,} road nodes"):
         schools = snap_schools(schools, network, strict=job.strict)
     with step("computing travel times between schools"):
@@ -213,44 +241,79 @@ def _print_summary(plan, frame, summary, out: Path) -> None:
         console.print(f"[yellow]{len(left_out)} school(s) reach no core and are left out:[/yellow] "
                       + escape(", ".join(left_out["name"])))
     for name in OUTPUT_FILES:
-        console.print(f"  {out / name}")
+        console.print(f"  {escape(str(out / name))}")
+
+
+def _number(kind: type[int] | type[float], low: float, high: float, *, above: bool = False) -> Callable[[str], int | float]:
+    """An argparse type: a finite ``kind`` from ``low`` (or above it) up to ``high``, else a message with the range."""
+    if kind is int:
+        allowed = f"a whole number from {low:,} to {high:,}"
+    else:
+        allowed = f"a number {'above' if above else 'from'} {low:g} {'and at most' if above else 'to'} {high:g}"
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and (low < value if above else low <= value) and value <= high):
+            raise argparse.ArgumentTypeError(f"'{text}' is out of range; give {allowed}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+_minutes = _number(float, 0, MAX_MINUTES, above=True)
+_share = _number(float, 0, MAX_SHARE, above=True)
+_seconds = _number(float, 0, MAX_TIME_LIMIT_S, above=True)
+_count = _number(int, 0, MAX_WHOLE)
+_positive_count = _number(int, 1, MAX_WHOLE)
 
 
 def _members(text: str) -> tuple[int, int]:
-    try:
-        low, high = (int(x) for x in text.split("-"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a range; write it as MIN-MAX, e.g. 2-6") from None
-    if not 0 <= low <= high:
-        raise argparse.ArgumentTypeError(f"'{text}': need 0 <= MIN <= MAX")
+    low, dash, high = text.partition("-")
+    if not dash:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a range; write it as MIN-MAX, e.g. 2-6")
+    low, high = _count(low), _count(high)
+    if low > high:
+        raise argparse.ArgumentTypeError(f"'{text}': need MIN <= MAX")
     return low, high
 
 
 def _cores_option(text: str) -> str | int:
-    if text == "given":
-        return text
-    if text.isdigit() and int(text) > 0:
-        return int(text)
-    raise argparse.ArgumentTypeError(f"'{text}': write 'given' or a number of cores, e.g. 24")
+    return text if text == "given" else _positive_count(text)
 
 
 def _indicator_band(text: str) -> tuple[str, float]:
-    name, _, share = text.partition(":")
+    name, colon, share = text.partition(":")
     if name not in INDICATORS:
         raise argparse.ArgumentTypeError(f"'{name}' is not an indicator; use one of {', '.join(INDICATORS)}")
-    try:
-        return name, float(share)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}': write INDICATOR:X, e.g. {INDICATORS[0]}:0.2") from None
+    if not colon:
+        raise argparse.ArgumentTypeError(f"'{text}': write INDICATOR:X, e.g. {INDICATORS[0]}:0.2")
+    return name, _share(share)
+
+
+def _out_dir(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the output folder has no name; give one (. for the current folder)")
+    return Path(text)
+
+
+def _add_output_options(parser: argparse.ArgumentParser, **out) -> None:
+    parser.add_argument("--out", type=_out_dir, **out)
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into a folder that holds files this tool did not write (they are kept, "
+                             "except those named like the plan files)")
 
 
 def _add_rule_options(parser: argparse.ArgumentParser) -> None:
     rules = parser.add_argument_group("rules")
-    rules.add_argument("--max-minutes", type=float, default=DEFAULT_MAX_MINUTES,
+    rules.add_argument("--max-minutes", type=_minutes, default=DEFAULT_MAX_MINUTES,
                        help="travel limit between a member and its core, both directions (default %(default)s)")
     rules.add_argument("--members", type=_members, default=DEFAULT_MEMBERS, metavar="MIN-MAX",
                        help="member schools per core, the core not counted (default 2-6)")
-    rules.add_argument("--balance", type=float, default=DEFAULT_BALANCE,
+    rules.add_argument("--balance", type=_share, default=DEFAULT_BALANCE,
                        help="each 学区's enrollment within ±this share of the mean (default %(default)s)")
     rules.add_argument("--level", choices=LEVEL_CHOICES, default="all",
                        help="plan all schools together, or the primary or junior schools alone (default %(default)s)")
@@ -258,7 +321,7 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
                        help="cores from the table's 是否优质 flag, or K cores chosen by quality and coverage")
     rules.add_argument("--allow-unassigned", action="store_true",
                        help="leave out (and list) the schools that reach no core instead of failing")
-    rules.add_argument("--min-rural", type=int, default=None, metavar="N",
+    rules.add_argument("--min-rural", type=_positive_count, default=None, metavar="N",
                        help="each 学区 holds at least N town/rural schools where it can reach them (城乡联建)")
     rules.add_argument("--indicator-band", type=_indicator_band, default=None, metavar="INDICATOR:X",
                        help="each 学区's enrollment-weighted mean of INDICATOR within ±X of the county's")
@@ -269,10 +332,10 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
                        help="YAML/JSON file of fixed assignments, keep-together/apart pairs and pinned cores")
     rules.add_argument("--objective", choices=("sum", "max"), default="sum",
                        help="sum: least student-minutes; max: least longest trip first, then least student-minutes")
-    rules.add_argument("--seed", type=int, default=0, help="solver seed (default %(default)s)")
-    rules.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S,
+    rules.add_argument("--seed", type=_count, default=0, help="solver seed (default %(default)s)")
+    rules.add_argument("--time-limit", type=_seconds, default=DEFAULT_TIME_LIMIT_S,
                        help="seconds the exact solver may run (default %(default)s)")
-    rules.add_argument("--jobs", type=int, default=available_cores(),
+    rules.add_argument("--jobs", type=_positive_count, default=available_cores(),
                        help="CPU cores for the independent parts of a large plan (default: all %(default)s here)")
     rules.add_argument("--strict", action="store_true", help="stop at the first bad row instead of dropping it")
     data = parser.add_argument_group("data")
@@ -288,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="app.py", description="Group schools into balanced 学区 around core schools.")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="run on the embedded synthetic demo county")
-    demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default %(default)s)")
+    _add_output_options(demo, default=Path("out/demo"), help="output folder (default %(default)s)")
     _add_rule_options(demo)
     part = commands.add_parser("partition", help="run on your own OSM data and school table")
     roads = part.add_mutually_exclusive_group(required=True)
@@ -298,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
                       "without it, the schools mapped in OpenStreetMap are used")
     part.add_argument("--osm-schools", action="store_true",
                       help="also read the schools mapped in OpenStreetMap and match them with the table")
-    part.add_argument("--out", type=Path, required=True, help="output folder")
+    _add_output_options(part, required=True, help="output folder")
     part.add_argument("--coords", choices=COORDINATE_SYSTEMS, default="wgs84",
                       help="coordinate system of the table: gcj02 for Amap/Tencent, bd09 for Baidu (default %(default)s)")
     part.add_argument("--title", default="学区划分方案", help="title of the map and report")
@@ -308,9 +371,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def job_from_args(args: argparse.Namespace) -> Job:
     """Turn parsed arguments into a :class:`Job`."""
-    for name in ("max_minutes", "balance", "time_limit", "jobs"):
-        if getattr(args, name) <= 0:
-            raise InputError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
     rules = Rules(
         max_minutes=args.max_minutes, members=args.members, balance=args.balance, level=args.level,
         allow_unassigned=args.allow_unassigned, min_rural=args.min_rural, indicator_band=args.indicator_band,
@@ -327,20 +387,58 @@ def job_from_args(args: argparse.Namespace) -> Job:
                osm_schools=args.osm_schools, **common)
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+def _show_warning(dropped: list, message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning on one line; keep the rows a :class:`BadRowsWarning` dropped."""
+    if isinstance(message, BadRowsWarning):
+        dropped.extend(message.rows)
     console.print(f"[yellow]warning:[/yellow] {escape(str(message))}")
+
+
+def _say_interrupted(signum: int) -> None:
+    console.show_cursor(True)
+    console.print(f"\n{INTERRUPTED}")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    args = build_parser().parse_args(argv)
-    warnings.showwarning = _show_warning
     try:
-        run(job_from_args(args))
-    except InputError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
-        return 2
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage and what is wrong (or the help)
+        return exc.code
+    dropped: list = []
+    warnings.showwarning = partial(_show_warning, dropped)
+    with end_on_interrupt(_say_interrupted):
+        try:
+            prepare_output_dir(args.out, overwrite=args.overwrite, is_ours=is_plan_folder)
+            run(job_from_args(args))
+            write_bad_rows(dropped, args.out)
+        except InputError as exc:
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
+            return EXIT_BAD_INPUT
+        except KeyboardInterrupt:  # only where the watcher could not be set up (not the main thread)
+            discard_partial_output()
+            _say_interrupted(signal.SIGINT)
+            return exit_code(signal.SIGINT)
+        except OSError as exc:
+            console.print(f"[red]error:[/red] {escape(_os_error_text(exc))}")
+            return EXIT_FAILED
+        except Exception as exc:  # a bug: one line here, the traceback in a file for the report
+            console.print(f"[red]internal error:[/red] {escape(f'{type(exc).__name__}: {exc}')}; "
+                          f"please report it with the command you ran and {escape(_save_traceback())}")
+            return EXIT_FAILED
     return 0
+
+
+def _os_error_text(exc: OSError) -> str:
+    """What the system refused, on which file: "out/plan.csv: No space left on device"."""
+    where = ": ".join(str(name) for name in (exc.filename, exc.filename2) if name is not None)
+    return f"{where}: {exc.strerror or exc}" if where else str(exc)
+
+
+def _save_traceback() -> str:
+    with tempfile.NamedTemporaryFile("w", prefix="xuequ-error-", suffix=".txt", delete=False) as file:
+        file.write(traceback.format_exc())
+    return file.name
 
 
 if __name__ == "__main__":

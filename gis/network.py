@@ -56,9 +56,9 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from . import cache, settings
+from .badrows import BadRow, report_bad_rows
 from .errors import InputError
 from .files import atomic_path
-from .schools import BadRow, report_bad_rows
 
 __all__ = [
     "check_osm_path",

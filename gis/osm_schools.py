@@ -46,10 +46,11 @@ from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
 from shapely.geometry.base import BaseGeometry
 
 from .admin import TOWNSHIP_LEVEL, read_admin_areas
+from .badrows import BadRow, report_bad_rows
 from .errors import InputError
 from .match import MIN_NAME_SIMILARITY, name_similarity
 from .network import check_osm_path, local_utm_crs
-from .schools import NAME_LEVEL_MARKERS, BadRow, report_bad_rows
+from .schools import NAME_LEVEL_MARKERS
 
 __all__ = [
     "ExcludedSchool",

@@ -7,18 +7,19 @@ features in schools.geojson and districts.geojson.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gis.files import atomic_path, write_text_atomic
+from gis.files import atomic_path, write_csv_atomic, write_text_atomic
 
 from .plan import UNASSIGNED, Plan
 from .problem import SECONDS_PER_MINUTE, Problem
 
-__all__ = ["plan_frame", "write_plan_csv", "write_plan_json", "write_geojson", "PLAN_COLUMNS", "DISTRICT_SUFFIX"]
+__all__ = ["plan_frame", "write_plan_csv", "write_plan_json", "write_geojson", "is_plan_folder", "PLAN_COLUMNS", "DISTRICT_SUFFIX"]
 
 #: Columns of plan.csv, in order.
 PLAN_COLUMNS = [
@@ -57,16 +58,38 @@ def plan_frame(plan: Plan, problem: Problem, schools: gpd.GeoDataFrame) -> gpd.G
 
 
 def write_plan_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    """plan.csv: UTF-8 with BOM (so Excel reads the Chinese), one row per school."""
+    """plan.csv: UTF-8 with BOM (so Excel reads the Chinese), one row per school, no cell a formula."""
     columns = [c for c in PLAN_COLUMNS if c in frame] + [c for c in frame if c not in PLAN_COLUMNS and c != "geometry"]
-    text = pd.DataFrame(frame[columns]).to_csv(index=False, lineterminator="\n", float_format=f"%.{MINUTE_DECIMALS}f")
-    return write_text_atomic(path, text, encoding="utf-8-sig")
+    return write_csv_atomic(frame[columns], path, float_format=f"%.{MINUTE_DECIMALS}f")
 
 
 def write_plan_json(plan: Plan, path: str | Path, **extra) -> Path:
-    """plan.json: the rules, solver, status, objective, bound, gap, seed and input hash."""
-    record = {**plan.summary(), **extra}
-    return write_text_atomic(path, json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    """plan.json: the rules, solver, status, objective, bound, gap, seed and input hash.
+
+    Strict JSON: a number that is not finite (no bound proven, say) is written as ``null``.
+    """
+    record = _finite({**plan.summary(), **extra})
+    return write_text_atomic(path, json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True, allow_nan=False) + "\n")
+
+
+def _finite(value):
+    """``value`` with every non-finite float, however deeply nested, replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
+def is_plan_folder(folder: str | Path) -> bool:
+    """Whether ``folder`` holds a plan.json this tool wrote (so a new run may replace its files)."""
+    try:
+        record = json.loads((Path(folder) / "plan.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and "schema_version" in record and "input_hash" in record
 
 
 def write_geojson(frame: gpd.GeoDataFrame, path: str | Path) -> Path:

@@ -53,6 +53,7 @@ def polish(model: Model, x: np.ndarray | None, *, time_limit: float, seed: int =
     solver.parameters.max_time_in_seconds = float(time_limit)
     solver.parameters.num_workers = WORKERS
     solver.parameters.random_seed = int(seed)
+    solver.parameters.catch_sigint_signal = False  # Ctrl-C ends the run; CP-SAT would take it as a time limit
     status = solver.Solve(sat)
     finished = status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
