@@ -50,6 +50,7 @@ from .badrows import BadRow, report_bad_rows
 from .errors import InputError
 from .match import MIN_NAME_SIMILARITY, name_similarity
 from .network import check_osm_path, local_utm_crs
+from .schema import MAX_ENROLLMENT
 from .schools import NAME_LEVEL_MARKERS
 
 __all__ = [
@@ -110,6 +111,8 @@ LAST_PRIMARY_GRADE, LAST_JUNIOR_GRADE = 6, 9
 PRESCHOOL_GRADES = frozenset({"k", "pk", "kg", "r"})
 LIST_SEPARATORS = re.compile(r"[;,]")
 RANGE_SEPARATORS = re.compile(r"\s*(?:-|–|~|到|至)\s*")
+#: Grades and ISCED levels are small numbers; a list naming a larger one is not read (``grades=1-99999``).
+LARGEST_LISTED_NUMBER = 99
 
 #: Words that make any institution a non-compulsory one, wherever they stand in its name.
 NON_SCHOOL_WORDS = (
@@ -565,7 +568,7 @@ def _parse_number_list(value: str, words: Mapping[str, int]) -> set[int] | None:
     numbers: set[int] = set()
     for part in LIST_SEPARATORS.split(value.lower()):
         ends = [_number(end, words) for end in RANGE_SEPARATORS.split(part.strip(), maxsplit=1)]
-        if any(end is None for end in ends) or ends[0] > ends[-1]:
+        if any(end is None for end in ends) or not ends[0] <= ends[-1] <= LARGEST_LISTED_NUMBER:
             return None
         numbers.update(range(ends[0], ends[-1] + 1))
     return numbers
@@ -585,10 +588,10 @@ TAG_PARSERS: tuple[tuple[str, Callable[[str], frozenset[int] | None]], ...] = (
 
 
 def _enrollment(tags: Mapping[str, str]) -> int | None:
-    """The first of :data:`ENROLLMENT_KEYS` that holds a number ("1200", "1,200", "约1200人")."""
+    """The first of :data:`ENROLLMENT_KEYS` that holds a plausible number ("1200", "1,200", "约1200人")."""
     for key in ENROLLMENT_KEYS:
         digits = re.search(r"\d[\d,]*", tags.get(key, ""))
-        if digits:
+        if digits and int(digits.group().replace(",", "")) <= MAX_ENROLLMENT:
             return int(digits.group().replace(",", ""))
     return None
 

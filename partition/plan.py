@@ -58,7 +58,13 @@ class Plan:
 
     @classmethod
     def from_assignment(cls, problem: Problem, core_of: np.ndarray, **result) -> "Plan":
-        """Build a plan for ``problem`` from a core-position array and the solver's result."""
+        """Build a plan for ``problem`` from a core-position array and the solver's result.
+
+        Raises :class:`RuntimeError` if the assignment breaks a lock: a plan never claims a rule it does not keep.
+        """
+        broken = problem.broken_locks(np.asarray(core_of))
+        if broken:
+            raise RuntimeError(f"the solver's plan breaks the rules file's locks ({'; '.join(broken)})")
         return cls(core_of=tuple(int(c) for c in core_of), rules=problem.rules, input_hash=problem.input_hash(), **result)
 
     def summary(self) -> dict:

@@ -14,6 +14,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from gis.errors import InputError
+
 __all__ = [
     "Rules",
     "Locks",
@@ -162,6 +164,37 @@ class Problem:
     rural: np.ndarray | None = None
     indicator: np.ndarray | None = None
     neighbours: tuple[tuple[int, ...], ...] | None = None
+
+    def __post_init__(self) -> None:
+        self._check_locks()
+
+    def _check_locks(self) -> None:
+        """Refuse a lock that names a non-core as a core, or two cores as one 学区's (never reinterpret it)."""
+        if not self.rules.locks:
+            return
+        cores = {school_id for school_id, core in zip(self.school_ids, self.is_core.tolist()) if core}
+        for school_id, core_id in self.rules.locks.fixed:
+            if core_id not in cores:
+                raise InputError(f"--rules: fixed puts {self._named(school_id)} with {self._named(core_id)}, which is not a core "
+                                 f"school; fix it to a core, or list {core_id} under cores: to make it one")
+            if school_id in cores and school_id != core_id:
+                raise InputError(f"--rules: fixed puts the core {self._named(school_id)} with the core {self._named(core_id)}; "
+                                 "a core leads its own 学区: remove it from fixed")
+        for a, b in self.rules.locks.together:
+            if a in cores and b in cores:
+                raise InputError(f"--rules: together pairs two cores, {self._named(a)} and {self._named(b)}; "
+                                 "each core leads its own 学区: remove the pair")
+
+    def _named(self, school_id: str) -> str:
+        return self.label(self.position(school_id))
+
+    def broken_locks(self, core_of: np.ndarray) -> list[str]:
+        """The locks a plan (each school's core position, -1 when left out) does not keep."""
+        core = dict(zip(self.school_ids, np.asarray(core_of).tolist()))
+        locks = self.rules.locks
+        return ([f"fixed {s} -> {c}" for s, c in locks.fixed if core[s] != self.position(c)]
+                + [f"together {a}, {b}" for a, b in locks.together if core[a] != core[b] or core[a] < 0]
+                + [f"apart {a}, {b}" for a, b in locks.apart if core[a] == core[b] and core[a] >= 0])
 
     @classmethod
     def from_schools(
