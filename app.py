@@ -255,7 +255,7 @@ def _number(kind: type[int] | type[float], low: float, high: float, *, above: bo
         try:
             value = kind(text)
         except ValueError:
-            value = math.nan
+            raise argparse.ArgumentTypeError(f"'{text}' is not {'a whole number' if kind is int else 'a number'}; give {allowed}") from None
         if not (math.isfinite(value) and (low < value if above else low <= value) and value <= high):
             raise argparse.ArgumentTypeError(f"'{text}' is out of range; give {allowed}")
         return value
@@ -273,7 +273,7 @@ _positive_count = _number(int, 1, MAX_WHOLE)
 
 def _members(text: str) -> tuple[int, int]:
     low, dash, high = text.partition("-")
-    if not dash:
+    if not (low.strip() and dash and high.strip()):
         raise argparse.ArgumentTypeError(f"'{text}' is not a range; write it as MIN-MAX, e.g. 2-6")
     low, high = _count(low), _count(high)
     if low > high:
@@ -282,7 +282,12 @@ def _members(text: str) -> tuple[int, int]:
 
 
 def _cores_option(text: str) -> str | int:
-    return text if text == "given" else _positive_count(text)
+    if text == "given":
+        return text
+    try:
+        return _positive_count(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}, or 'given'") from None
 
 
 def _indicator_band(text: str) -> tuple[str, float]:

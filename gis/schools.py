@@ -108,6 +108,8 @@ def read_school_table(
 
 
 def _read_raw_table(path: Path) -> pd.DataFrame:
+    if path.is_dir():
+        raise InputError(f"{path}: a folder, not a school table; give the table file (.csv, .xlsx, .geojson, .gpkg)")
     if not path.is_file():
         raise InputError(f"{path}: no such school table; check the path")
     if path.stat().st_size == 0:
