@@ -132,6 +132,18 @@ def _option(value: str, message: str, *, demo: bool = True) -> Case:
                     lambda ws: ws.demo_run(*options) if demo else ws.partition(*options))
 
 
+def _rules(id: str, given: str, text: str, message: str) -> Case:
+    """A rules file holding ``text``."""
+    return _refused(id, "rules", given, message, lambda ws: ws.rules(text))
+
+
+def _one_level(id: str, given: str, kept: str, level: str, sep: str, encoding: str, message: str) -> Case:
+    """A table of the demo's ``kept`` schools only (read whatever its separator and encoding), planned for ``level``."""
+    return _refused(id, "files", f"{given}, holding only {kept}, `--level {level}`", message,
+                    lambda ws: ws.partition("--level", level, schools=ws.table(
+                        f"{id}.csv", lambda t: t[t["学段"] == kept], sep=sep, encoding=encoding)))
+
+
 def _row(id: str, given: str, change: dict[str, str], message: str) -> Case:
     return Case(id, "rows", given, "row dropped", message, kind="row", change=change)
 
@@ -258,18 +270,11 @@ CATALOGUE: list[Case] = [
              lambda ws: ws.partition(schools=ws.folder("tables"))),
     _refused("all rows bad", "files", "a table whose every row is bad", "no usable school rows",
              lambda ws: ws.partition(schools=ws.table("allbad.csv", lambda t: t.assign(经度="")))),
-    _refused("semicolon utf16 level", "files", "a UTF-16 table separated by `;`, `--level junior` with no 初中",
-             "--level junior: none of the 86 schools is 初中 or 九年一贯制",
-             lambda ws: ws.partition("--level", "junior", schools=ws.table(
-                 "primary.csv", lambda t: t[t["学段"] == "小学"], sep=";", encoding="utf-16"))),
-    _refused("tab utf16le level", "files", "a UTF-16LE table without BOM, tab-separated, `--level primary` with no 小学",
-             "--level primary: none of the 33 schools is 小学 or 九年一贯制",
-             lambda ws: ws.partition("--level", "primary", schools=ws.table(
-                 "junior.csv", lambda t: t[t["学段"] == "初中"], sep="\t", encoding="utf-16-le"))),
-    _refused("gbk pipe level", "files", "a GBK table separated by `|`, `--level junior` with no 初中",
-             "--level junior: none of the 86 schools",
-             lambda ws: ws.partition("--level", "junior", schools=ws.table(
-                 "primary_gbk.csv", lambda t: t[t["学段"] == "小学"], sep="|", encoding="gbk"))),
+    _one_level("semicolon utf16 level", "a UTF-16 table separated by `;`", "小学", "junior", ";", "utf-16",
+               "--level junior: none of the 86 schools is 初中 or 九年一贯制"),
+    _one_level("tab utf16le level", "a UTF-16LE table without BOM, tab-separated", "初中", "primary", "\t", "utf-16-le",
+               "--level primary: none of the 33 schools is 小学 or 九年一贯制"),
+    _one_level("gbk pipe level", "a GBK table separated by `|`", "小学", "junior", "|", "gbk", "--level junior: none of the 86 schools"),
     _refused("xlsx level", "files", "an .xlsx with blank cells, `--level junior` with no 初中",
              "--level junior: none of the 86 schools",
              lambda ws: ws.partition("--level", "junior", schools=_xlsx(
@@ -322,49 +327,40 @@ CATALOGUE: list[Case] = [
     _refused("limit too small", "options", "`--max-minutes 3`", "the smallest feasible limit is",
              lambda ws: ws.demo_run("--max-minutes", "3", "--time-limit", "20")),
     # --- rules files ---------------------------------------------------------------------------------------------
-    _refused("rules fixed list", "rules", "`fixed: [a, b]`", "'fixed' must be a mapping of school id to core school id",
-             lambda ws: ws.rules("fixed: [3707000126, 3707000124]\n")),
-    _refused("rules together scalar", "rules", "`together: 5`",
-             "'together' must be a list of pairs of school ids, like [[3707000040, 3707000041]]; found '5'",
-             lambda ws: ws.rules("together: 5\n")),
-    _refused("rules together triple", "rules", "`together: [[a, b, c]]`", "'together' must be a list of pairs",
-             lambda ws: ws.rules("together: [[3707000125, 3707000126, 3707000128]]\n")),
-    _refused("rules apart mapping", "rules", "`apart: {a: b}`",
-             "'apart' must be a list of pairs of school ids, like [[3707000050, 3707000051]]; found a mapping",
-             lambda ws: ws.rules("apart: {3707000125: 3707000126}\n")),
-    _refused("rules cores mapping", "rules", "`cores: {a: 1}`", "'cores' must be a list of school ids, like [3707000007]; found a mapping",
-             lambda ws: ws.rules("cores: {3707000125: 1}\n")),
-    _refused("rules cores scalar", "rules", "`cores: 3707000125`", "'cores' must be a list of school ids, like [3707000007]; found '3707000125'",
-             lambda ws: ws.rules("cores: 3707000125\n")),
-    _refused("rules empty entry", "rules", "`cores: [~]`", "'cores' holds an empty entry where a school id belongs",
-             lambda ws: ws.rules("cores: [~]\n")),
-    _refused("rules nested id", "rules", "`fixed: {a: [b, c]}`", "'fixed' holds a list where a school id belongs",
-             lambda ws: ws.rules("fixed: {3707000125: [3707000124, 3707000001]}\n")),
-    _refused("rules top list", "rules", "a rules file holding a list", "a rules file is a mapping with keys among fixed",
-             lambda ws: ws.rules("[1, 2]\n")),
-    _refused("rules unknown key", "rules", "`colour: red`", "unknown key(s) colour; use fixed, together, apart, cores",
-             lambda ws: ws.rules("colour: red\n")),
-    _refused("rules bad yaml", "rules", "unclosed YAML", "not valid YAML or JSON", lambda ws: ws.rules("fixed: {a: [\n")),
-    _refused("rules duplicate key", "rules", "a school fixed twice", "3707000126 given twice",
-             lambda ws: ws.rules("fixed:\n  3707000126: 3707000124\n  3707000126: 3707000001\n")),
-    _refused("rules self pair", "rules", "`apart: [[a, a]]`", "'apart' pairs 3707000126 with itself",
-             lambda ws: ws.rules("apart: [[3707000126, 3707000126]]\n")),
-    _refused("rules unknown id", "rules", "an id not in the table", "unknown school id(s) 999",
-             lambda ws: ws.rules("cores: [999]\n")),
+    _rules("rules fixed list", "`fixed: [a, b]`", "fixed: [3707000126, 3707000124]\n",
+           "'fixed' must be a mapping of school id to core school id"),
+    _rules("rules together scalar", "`together: 5`", "together: 5\n",
+           "'together' must be a list of pairs of school ids, like [[3707000040, 3707000041]]; found '5'"),
+    _rules("rules together triple", "`together: [[a, b, c]]`", "together: [[3707000125, 3707000126, 3707000128]]\n",
+           "'together' must be a list of pairs"),
+    _rules("rules apart mapping", "`apart: {a: b}`", "apart: {3707000125: 3707000126}\n",
+           "'apart' must be a list of pairs of school ids, like [[3707000050, 3707000051]]; found a mapping"),
+    _rules("rules cores mapping", "`cores: {a: 1}`", "cores: {3707000125: 1}\n",
+           "'cores' must be a list of school ids, like [3707000007]; found a mapping"),
+    _rules("rules cores scalar", "`cores: 3707000125`", "cores: 3707000125\n",
+           "'cores' must be a list of school ids, like [3707000007]; found '3707000125'"),
+    _rules("rules empty entry", "`cores: [~]`", "cores: [~]\n", "'cores' holds an empty entry where a school id belongs"),
+    _rules("rules nested id", "`fixed: {a: [b, c]}`", "fixed: {3707000125: [3707000124, 3707000001]}\n",
+           "'fixed' holds a list where a school id belongs"),
+    _rules("rules top list", "a rules file holding a list", "[1, 2]\n", "a rules file is a mapping with keys among fixed"),
+    _rules("rules unknown key", "`colour: red`", "colour: red\n", "unknown key(s) colour; use fixed, together, apart, cores"),
+    _rules("rules bad yaml", "unclosed YAML", "fixed: {a: [\n", "not valid YAML or JSON"),
+    _rules("rules duplicate key", "a school fixed twice", "fixed:\n  3707000126: 3707000124\n  3707000126: 3707000001\n",
+           "3707000126 given twice"),
+    _rules("rules self pair", "`apart: [[a, a]]`", "apart: [[3707000126, 3707000126]]\n", "'apart' pairs 3707000126 with itself"),
+    _rules("rules unknown id", "an id not in the table", "cores: [999]\n", "unknown school id(s) 999"),
+    _rules("rules fixed to member", "`fixed: {A: B}` with B not a core", "fixed: {3707000126: 3707000127}\n",
+           "fixed puts 南坡乡杜家洼村小学 (3707000126) with 南坡乡林楼村九年一贯制学校 (3707000127), which is not a core school; "
+           "fix it to a core, or list 3707000127 under cores: to make it one"),
+    _rules("rules core fixed", "`fixed: {core: other core}`", "fixed: {3707000124: 3707000001}\n", "a core leads its own 学区"),
+    _rules("rules together cores", "`together: [[core, core]]`", "together: [[3707000124, 3707000001]]\n",
+           "together pairs two cores"),
     _refused("rules not utf8", "rules", "a rules file in GBK", "not valid YAML or JSON",
              lambda ws: ws.partition("--rules", ws.file("gbk.yaml", "# 规则\nfixed: {}\n".encode("gbk")))),
     _refused("rules folder", "rules", "a folder as --rules", "a folder, not a rules file",
              lambda ws: ws.partition("--rules", ws.folder("rulesdir"))),
     _refused("rules missing", "rules", "a --rules path that does not exist", "no such rules file",
              lambda ws: ws.partition("--rules", str(ws.root / "none.yaml"))),
-    _refused("rules fixed to member", "rules", "`fixed: {A: B}` with B not a core",
-             "fixed puts 南坡乡杜家洼村小学 (3707000126) with 南坡乡林楼村九年一贯制学校 (3707000127), which is not a core school; "
-             "fix it to a core, or list 3707000127 under cores: to make it one",
-             lambda ws: ws.rules("fixed: {3707000126: 3707000127}\n")),
-    _refused("rules core fixed", "rules", "`fixed: {core: other core}`", "a core leads its own 学区",
-             lambda ws: ws.rules("fixed: {3707000124: 3707000001}\n")),
-    _refused("rules together cores", "rules", "`together: [[core, core]]`", "together pairs two cores",
-             lambda ws: ws.rules("together: [[3707000124, 3707000001]]\n")),
     # --- output folders ------------------------------------------------------------------------------------------
     _refused("out is a file", "output", "`--out` an existing file", "is a file; give a folder",
              lambda ws: ws.demo_run(out=ws.file("taken", "mine"))),
