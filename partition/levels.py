@@ -11,9 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gis.errors import InputError
-from gis.schema import LEVEL_LABELS_ZH
-
 __all__ = ["schools_for_level", "NINE_YEAR_SHARE", "LEVEL_MEMBERS"]
 
 #: Share of a nine-year school's students in each part when the table gives no split.
@@ -24,16 +21,8 @@ LEVEL_MEMBERS = {"all": ("primary", "junior", "nine_year", "other"), "primary": 
 
 
 def schools_for_level(schools: pd.DataFrame, level: str) -> pd.DataFrame:
-    """The schools of one plan, nine-year schools counted with the students of that part.
-
-    Raises :class:`InputError` when the level has no school, with how many each level has.
-    """
+    """The schools of one plan, nine-year schools counted with the students of that part."""
     chosen = schools[schools["level"].isin(LEVEL_MEMBERS[level])].copy()
-    if chosen.empty and len(schools):
-        counts = schools["level"].map(LEVEL_LABELS_ZH).value_counts()
-        wanted = " or ".join(LEVEL_LABELS_ZH[member] for member in LEVEL_MEMBERS[level])
-        raise InputError(f"--level {level}: none of the {len(schools)} schools is {wanted} (the schools are "
-                         f"{', '.join(f'{n} {label}' for label, n in counts.items())}); choose another --level")
     if level == "all":
         return chosen
     nine_year = chosen["level"] == "nine_year"

@@ -1,20 +1,18 @@
 """The 学区 partition problem: schools, travel times, cores and the rules a plan must keep.
 
-Defaults come from ../shared/DOMAIN.md: 2-6 members per core (Zhucheng's 城乡学校互助共同体),
-a 30-minute travel limit (a weekly teacher commute; the seeds give no number, so it is a
-documented choice), and each 学区's enrollment within +/-25% of the mean.
+The rules themselves, their defaults and their checks are :mod:`partition.rules` (re-exported here).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from gis.errors import InputError
+from .rules import DEFAULT_BALANCE, DEFAULT_MAX_MINUTES, DEFAULT_MEMBERS, LEVEL_CHOICES, Locks, Rules
 
 __all__ = [
     "Rules",
@@ -29,14 +27,6 @@ __all__ = [
     "TIE_WEIGHT",
 ]
 
-#: Longest travel time between a member school and its core, in minutes (both directions).
-DEFAULT_MAX_MINUTES = 30.0
-#: Members per core, the core not counted: 以城区学校为核心,分别联建2-6处 (seeds 000, line 22).
-DEFAULT_MEMBERS = (2, 6)
-#: Allowed deviation of a 学区's total enrollment from the mean over 学区.
-DEFAULT_BALANCE = 0.25
-#: Which schools a plan covers: all levels together, or the primary or junior plan alone.
-LEVEL_CHOICES = ("all", "primary", "junior")
 SECONDS_PER_MINUTE = 60.0
 #: The objective's secondary term: student-minutes one student of imbalance costs (|学区 enrollment
 #: − mean|, summed over 学区; see :mod:`partition.model`).
@@ -46,85 +36,6 @@ BALANCE_WEIGHT = 0.01
 TIE_WEIGHT = 1e-3
 #: 城乡类型 values that count as town or rural for the mix rule (城乡联建).
 RURAL_AREA_TYPES = ("town", "rural")
-
-
-@dataclass(frozen=True)
-class Locks:
-    """A planner's fixed decisions, by school id.
-
-    Attributes
-    ----------
-    fixed : tuple of (school, core)
-        The school must join this core.
-    together : tuple of (school, school)
-        The two schools must be in the same 学区.
-    apart : tuple of (school, school)
-        The two schools must be in different 学区.
-    """
-
-    fixed: tuple[tuple[str, str], ...] = ()
-    together: tuple[tuple[str, str], ...] = ()
-    apart: tuple[tuple[str, str], ...] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.fixed or self.together or self.apart)
-
-
-@dataclass(frozen=True)
-class Rules:
-    """The rules a plan must keep; ``None`` (or ``False``) switches a rule off.
-
-    Attributes
-    ----------
-    max_minutes : float or None
-        Travel limit: the longer of member->core and core->member must not exceed it.
-    members : tuple of int or None
-        ``(min, max)`` member schools per core, the core not counted.
-    balance : float or None
-        Each 学区's enrollment (core included) within ``(1 ± balance) ×`` the mean.
-    allow_unassigned : bool
-        Leave out the schools that reach no core within the limit (they are listed) instead
-        of failing; every other school is assigned, and the balance mean is over those.
-    min_rural : int or None
-        Mix (城乡联建): each 学区 holds at least this many town or rural schools, core included,
-        or as many as it can reach when fewer.
-    indicator_band : tuple of (str, float) or None
-        ``(indicator, x)``: each 学区's enrollment-weighted mean of the indicator within
-        ``(1 ± x) ×`` the county's.
-    keep_township : bool
-        All schools of a 乡镇/街道 in one 学区.
-    contiguity : bool
-        A member joins core c only if a neighbouring school nearer to c joins c too (or c is
-        its neighbour): 学区 grow outward from their core along touching territories.
-    locks : Locks
-        Fixed assignments, keep-together and keep-apart pairs.
-    level : str
-        Which schools the plan covers (one of :data:`LEVEL_CHOICES`); recorded, applied when
-        the problem is built.
-    objective : str
-        ``"sum"``: least student-minutes. ``"max"``: least longest trip first (the smallest
-        feasible travel limit), then least student-minutes under it.
-    """
-
-    max_minutes: float | None = DEFAULT_MAX_MINUTES
-    members: tuple[int, int] | None = DEFAULT_MEMBERS
-    balance: float | None = DEFAULT_BALANCE
-    allow_unassigned: bool = False
-    min_rural: int | None = None
-    indicator_band: tuple[str, float] | None = None
-    keep_township: bool = False
-    contiguity: bool = False
-    locks: Locks = field(default_factory=Locks)
-    level: str = "all"
-    objective: str = "sum"
-
-    def to_dict(self) -> dict:
-        """The rules as plain JSON-ready values."""
-        rules = asdict(self)
-        rules["members"] = list(self.members) if self.members else None
-        rules["indicator_band"] = list(self.indicator_band) if self.indicator_band else None
-        rules["locks"] = {kind: [list(pair) for pair in pairs] for kind, pairs in rules["locks"].items()}
-        return rules
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,29 +75,6 @@ class Problem:
     rural: np.ndarray | None = None
     indicator: np.ndarray | None = None
     neighbours: tuple[tuple[int, ...], ...] | None = None
-
-    def __post_init__(self) -> None:
-        self._check_locks()
-
-    def _check_locks(self) -> None:
-        """Refuse a lock that names a non-core as a core, or two cores as one 学区's (never reinterpret it)."""
-        if not self.rules.locks:
-            return
-        cores = {school_id for school_id, core in zip(self.school_ids, self.is_core.tolist()) if core}
-        for school_id, core_id in self.rules.locks.fixed:
-            if core_id not in cores:
-                raise InputError(f"--rules: fixed puts {self._named(school_id)} with {self._named(core_id)}, which is not a core "
-                                 f"school; fix it to a core, or list {core_id} under cores: to make it one")
-            if school_id in cores and school_id != core_id:
-                raise InputError(f"--rules: fixed puts the core {self._named(school_id)} with the core {self._named(core_id)}; "
-                                 "a core leads its own 学区: remove it from fixed")
-        for a, b in self.rules.locks.together:
-            if a in cores and b in cores:
-                raise InputError(f"--rules: together pairs two cores, {self._named(a)} and {self._named(b)}; "
-                                 "each core leads its own 学区: remove the pair")
-
-    def _named(self, school_id: str) -> str:
-        return self.label(self.position(school_id))
 
     def broken_locks(self, core_of: np.ndarray) -> list[str]:
         """The locks a plan (each school's core position, -1 when left out) does not keep."""

@@ -8,25 +8,24 @@
       - ["3707000040", "3707000041"]
     apart:             # pairs that must not
       - ["3707000050", "3707000051"]
-    cores: ["3707000007"]   # pinned cores, kept when the tool chooses the rest (--cores K)
+    cores: ["3707000007"]   # schools that must be cores (kept when the tool chooses the rest, --cores K)
 
-Every key is checked for its shape, and every id against the school table, before anything is
-solved; whether a fixed school's core is a core is checked when the cores are known
-(:class:`partition.problem.Problem`).
+The file is read for its shape here (each key and the form it takes, no key twice, no school
+paired with itself); that every id names a school of the plan, and every fixed core a core, is
+checked by :func:`partition.pipeline.prepare`, which knows the schools.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from gis.errors import InputError
 
-from .problem import Locks
+from .rules import Locks
 
-__all__ = ["PlannerRules", "read_rules_file", "KNOWN_KEYS"]
+__all__ = ["read_rules_file", "KNOWN_KEYS"]
 
 #: Each key and the form it takes.
 KNOWN_KEYS = {
@@ -35,14 +34,6 @@ KNOWN_KEYS = {
     "apart": "a list of pairs of school ids, like [[3707000050, 3707000051]]",
     "cores": "a list of school ids, like [3707000007]",
 }
-
-
-@dataclass(frozen=True)
-class PlannerRules:
-    """What a rules file says: the locks and the pinned cores."""
-
-    locks: Locks = Locks()
-    cores: tuple[str, ...] = ()
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -56,25 +47,19 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def read_rules_file(path: str | Path, school_ids: set[str]) -> PlannerRules:
-    """Read and check a rules file; every id must be one of ``school_ids``."""
-    content = _load(Path(path))
+def read_rules_file(path: str | Path) -> Locks:
+    """Read a rules file into :class:`~partition.rules.Locks`; a file of the wrong shape raises :class:`InputError`
+    naming the key and the form it takes."""
     path = Path(path)
+    content = _load(path)
     if not isinstance(content, dict):
         raise InputError(f"{path}: a rules file is a mapping with keys among {', '.join(KNOWN_KEYS)}; "
                          f"found {_kind(content)}")
     unknown_keys = sorted(str(k) for k in content if k not in KNOWN_KEYS)
     if unknown_keys:
         raise InputError(f"{path}: unknown key(s) {', '.join(unknown_keys)}; use {', '.join(KNOWN_KEYS)}")
-    fixed = _fixed(content.get("fixed"), path)
-    together = _pairs(content.get("together"), "together", path)
-    apart = _pairs(content.get("apart"), "apart", path)
-    cores = _ids(content.get("cores"), "cores", path)
-    mentioned = [i for pair in (*fixed, *together, *apart) for i in pair] + list(cores)
-    unknown = sorted(set(mentioned) - school_ids)
-    if unknown:
-        raise InputError(f"{path}: unknown school id(s) {', '.join(unknown)}; use the 学校标识码 of the schools in the plan")
-    return PlannerRules(Locks(fixed=fixed, together=together, apart=apart), cores)
+    return Locks(fixed=_fixed(content.get("fixed"), path), together=_pairs(content.get("together"), "together", path),
+                 apart=_pairs(content.get("apart"), "apart", path), cores=_ids(content.get("cores"), "cores", path))
 
 
 def _load(path: Path):
