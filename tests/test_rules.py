@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from scipy.spatial import Delaunay
 
-from gis.errors import InputError
 from partition.model import tie_break
 from partition.plan import Plan
 from partition.problem import BALANCE_WEIGHT, Locks, Problem, Rules
@@ -249,14 +248,6 @@ def test_max_objective_minimises_the_longest_trip_first():
     assert longest(by_max) <= limit + 1e-9 and by_max.rules.max_minutes == limit
     assert longest(by_max) <= longest(by_sum) + 1e-9
     assert by_max.objective >= by_sum.objective - 1e-6
-
-
-def test_a_lock_naming_a_member_as_core_is_refused_never_reinterpreted():
-    for locks, message in ((Locks(fixed=(("s5", "s6"),)), r"s6, which is not a core school.*list s6 under cores:"),
-                           (Locks(fixed=(("s0", "s1"),)), "a core leads its own 学区"),
-                           (Locks(together=(("s0", "s2"),)), "together pairs two cores")):
-        with pytest.raises(InputError, match=message):
-            instance(0, rules=replace(LOOSE, locks=locks))
 
 
 def test_a_plan_that_breaks_a_lock_is_never_made():
