@@ -17,7 +17,7 @@ import pandas as pd
 from .errors import InputError
 from .files import write_csv_atomic
 
-__all__ = ["BadRowsWarning", "BadRow", "report_bad_rows", "write_bad_rows", "MAX_LISTED_ROWS", "BAD_ROWS_FILE"]
+__all__ = ["BadRowsWarning", "BadRow", "BadRows", "report_bad_rows", "write_bad_rows", "MAX_LISTED_ROWS", "BAD_ROWS_FILE"]
 
 #: Rows listed in a warning or error; the rest are counted (and written to :data:`BAD_ROWS_FILE`).
 MAX_LISTED_ROWS = 10
@@ -36,6 +36,17 @@ class BadRow:
 
     def __str__(self) -> str:
         return f"row {self.row}: {self.problem} ({self.fix})"
+
+
+class BadRows(tuple):
+    """The dropped rows as a table's ``attrs["dropped"]`` keeps them.
+
+    pandas deep-copies ``attrs`` into every frame and row it derives; this immutable tuple is
+    shared instead of copied, so a table that dropped thousands of rows stays as fast as any.
+    """
+
+    def __deepcopy__(self, memo) -> "BadRows":
+        return self
 
 
 class BadRowsWarning(UserWarning):

@@ -46,7 +46,7 @@ from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
 from shapely.geometry.base import BaseGeometry
 
 from .admin import TOWNSHIP_LEVEL, read_admin_areas
-from .badrows import BadRow, report_bad_rows
+from .badrows import BadRow, BadRows, report_bad_rows
 from .errors import InputError
 from .match import MIN_NAME_SIMILARITY, name_similarity
 from .network import check_osm_path, local_utm_crs
@@ -300,7 +300,7 @@ def schools_from_features(
     report_bad_rows(bad_rows, source=source, strict=strict)
     schools = gpd.GeoDataFrame(pd.DataFrame(rows, columns=CANONICAL_COLUMNS), geometry="geometry", crs="EPSG:4326")
     schools = schools.astype({"enrollment": np.int64, "enrollment_estimated": bool, "is_core": bool, "source_row": np.int64})
-    schools.attrs.update(dropped=bad_rows, excluded=excluded, merged=merged)
+    schools.attrs.update(dropped=BadRows(bad_rows), excluded=excluded, merged=merged)
     return schools
 
 

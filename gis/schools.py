@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .badrows import BadRow, report_bad_rows
+from .badrows import BadRow, BadRows, report_bad_rows
 from .coords import to_wgs84
 from .errors import InputError
 from .schema import INDICATORS, MAX_ENROLLMENT, TABLE_HEADERS_ZH
@@ -103,7 +103,7 @@ def read_school_table(
         geometry=gpd.points_from_xy(lon, lat),
         crs="EPSG:4326",
     ).reset_index(drop=True)
-    schools.attrs["dropped"] = bad_rows
+    schools.attrs["dropped"] = BadRows(bad_rows)
     return schools
 
 
