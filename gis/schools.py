@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .badrows import BadRow, BadRows, report_bad_rows
-from .coords import to_wgs84
+from .coords import WGS84, to_wgs84
 from .errors import InputError
 from .schema import INDICATORS, MAX_ENROLLMENT, TABLE_HEADERS_ZH
 
@@ -65,7 +65,6 @@ NON_FINITE_WORDS = frozenset({"nan", "+nan", "-nan", "inf", "+inf", "-inf", "inf
 GEO_SUFFIXES = (".geojson", ".json", ".gpkg")
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", *GEO_SUFFIXES)
 FIRST_DATA_ROW = 2  # spreadsheet row number of the first data row (row 1 is the header)
-WGS84 = "EPSG:4326"
 
 
 def read_school_table(
@@ -101,7 +100,7 @@ def read_school_table(
     schools = gpd.GeoDataFrame(
         table.drop(columns=["lon", "lat"]),
         geometry=gpd.points_from_xy(lon, lat),
-        crs="EPSG:4326",
+        crs=WGS84,
     ).reset_index(drop=True)
     schools.attrs["dropped"] = BadRows(bad_rows)
     return schools
