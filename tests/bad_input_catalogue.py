@@ -89,9 +89,6 @@ class HostileRun:
     def plan(self) -> pd.DataFrame:
         return pd.read_csv(self.out / "plan.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
 
-    def raw_plan(self) -> str:
-        return (self.out / "plan.csv").read_text(encoding="utf-8-sig")
-
     def schools_geojson(self) -> gpd.GeoDataFrame:
         return gpd.read_file(self.out / "schools.geojson")
 
