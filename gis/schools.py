@@ -20,9 +20,24 @@ import pandas as pd
 from .badrows import BadRow, BadRows, report_bad_rows
 from .coords import WGS84, to_wgs84
 from .errors import InputError
-from .schema import INDICATORS, MAX_ENROLLMENT, TABLE_HEADERS_ZH
+from .schema import ALL_INDICATORS, BASIC_INDICATOR_LABELS_ZH, INDICATOR_LABELS_ZH, MAX_ENROLLMENT
 
 __all__ = ["read_school_table", "level_from_name", "HEADER_ALIASES"]
+
+#: Other spellings of the indicator headers: the per-100 form of the 2012 teacher counts, and the
+#: 2012 standard's name of the 2017 senior-degree count.
+INDICATOR_HEADER_VARIANTS = {
+    "senior_degree_teachers_per100": ("每百名学生高于规定学历教师数",),
+    "intermediate_title_teachers_per100": ("每百名学生拥有中级及以上专业技术职务教师数", "每百名学生中级及以上专业技术职务教师数"),
+    "computers_per100": ("每百名学生计算机台数",),
+}
+
+
+def _indicator_headers(column: str) -> tuple[str, ...]:
+    """The headers of an indicator: its 2017 and 2012 names, their variants, the canonical name."""
+    names = (INDICATOR_LABELS_ZH.get(column), BASIC_INDICATOR_LABELS_ZH.get(column), *INDICATOR_HEADER_VARIANTS.get(column, ()), column)
+    return tuple(dict.fromkeys(name for name in names if name))
+
 
 #: Header spellings accepted for each canonical column (compared case-insensitively, spaces removed).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -38,7 +53,8 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "area_type": ("城乡类型", "城乡", "area_type", "urban_rural"),
     "is_core": ("是否优质", "优质", "核心", "是否核心", "is_core", "core", "quality_school"),
     "category": ("学校类别", "类别", "category"),
-    **{column: (TABLE_HEADERS_ZH[column], column) for column in INDICATORS},
+    "principal": ("校长", "校长姓名", "principal", "principal_name"),
+    **{column: _indicator_headers(column) for column in ALL_INDICATORS},
 }
 
 LEVEL_VALUES = {
@@ -245,15 +261,17 @@ def _normalise_rows(table: pd.DataFrame) -> tuple[pd.DataFrame, list[BadRow]]:
     table["level"] = level.map(LEVEL_VALUES).where(level.ne(""), table["name"].map(level_from_name))
     flag(table["level"].isna(), "unknown 学段", f"use one of {', '.join(k for k in LEVEL_VALUES if not k.isascii())}")
 
-    for column in ("classes", "teachers", *INDICATORS):
+    for column in ("classes", "teachers", *ALL_INDICATORS):
         if column in table:
-            table[column], non_finite = _numbers(table[column])
-            flag(non_finite, f"{TABLE_HEADERS_ZH[column]} is not a finite number", "write a number, or leave the cell empty")
+            flag(_non_finite(table[column]), f"{HEADER_ALIASES[column][0]} is not a finite number", "write a number, or leave the cell empty")
+            table[column] = _numbers(table[column])
     table = _parse_enrollment(table, flag)
     table["is_core"] = _parse_flags(table.get("is_core", pd.Series("", index=table.index)))
     flag(table["is_core"].isna(), "是否优质 is not yes/no", "write 是 or 否")
     table["township"] = table.get("township", pd.Series("", index=table.index)).astype(str).str.strip()
     table["area_type"] = table.get("area_type", pd.Series("", index=table.index)).astype(str).str.strip().map(AREA_VALUES)
+    if "principal" in table:  # the 学区长 of a core's 学区; blank stays blank
+        table["principal"] = table["principal"].fillna("").astype(str).str.strip()
     if "category" in table:
         table["category"] = table["category"].astype(str).str.strip().map(CATEGORY_VALUES)
 
@@ -273,7 +291,8 @@ def _parse_enrollment(table: pd.DataFrame, flag) -> pd.DataFrame:
     median enrollment of the schools of the same level in the table.
     """
     text = table.get("enrollment", pd.Series("", index=table.index)).astype(str).str.strip()
-    enrollment, non_finite = _numbers(text)
+    non_finite = _non_finite(text)
+    enrollment = pd.to_numeric(text, errors="coerce").where(~non_finite)
     flag(non_finite, "在校生数 is not a finite number", "write the number of students as digits")
     flag(text.ne("") & enrollment.isna(), "在校生数 is not a number", "write the number of students as digits")
     flag(enrollment < 0, "negative 在校生数", "write the number of students (0 or more)")
@@ -289,12 +308,17 @@ def _parse_enrollment(table: pd.DataFrame, flag) -> pd.DataFrame:
     return table
 
 
-def _numbers(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """The numbers in ``text`` (NaN where none), and where the text spells one that is not finite (inf, 1e400, nan)."""
-    text = text.astype(str).str.strip()
-    values = pd.to_numeric(text, errors="coerce").astype(float)
-    non_finite = np.isinf(values) | text.str.lower().isin(NON_FINITE_WORDS)
-    return values.where(~non_finite), non_finite
+def _numbers(values: pd.Series) -> pd.Series:
+    """Numbers as floats, a ratio written ``1:17.5`` (师生比) as its quotient; anything else missing."""
+    text = values.astype(str).str.strip()
+    ratio = text.str.extract(r"^([\d.]+)\s*[:：]\s*([\d.]+)$").apply(pd.to_numeric, errors="coerce")
+    return pd.to_numeric(text, errors="coerce").fillna(ratio[0] / ratio[1].where(ratio[1] > 0))
+
+
+def _non_finite(values: pd.Series) -> pd.Series:
+    """Where a cell spells a number that is not finite (inf, 1e400, nan): a bad row, not a missing value."""
+    text = values.astype(str).str.strip()
+    return np.isinf(pd.to_numeric(text, errors="coerce").astype(float)) | text.str.lower().isin(NON_FINITE_WORDS)
 
 
 def _parse_flags(values: pd.Series) -> pd.Series:

@@ -1,4 +1,5 @@
-"""The planner's rules file (YAML or JSON): fixed assignments, keep-together/apart pairs, pinned cores.
+"""The planner's rules file (YAML or JSON): fixed assignments, keep-together/apart pairs, pinned cores
+and 学区 names.
 
 .. code-block:: yaml
 
@@ -9,6 +10,8 @@
     apart:             # pairs that must not
       - ["3707000050", "3707000051"]
     cores: ["3707000007"]   # schools that must be cores (kept when the tool chooses the rest, --cores K)
+    names:             # core school id: the name of its 学区 (replaces the --names scheme's)
+      "3707000001": "安石学区"
 
 The file is read for its shape here (each key and the form it takes, no key twice, no school
 paired with itself); that every id names a school of the plan, and every fixed core a core, is
@@ -17,22 +20,24 @@ checked by :func:`partition.pipeline.prepare`, which knows the schools.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
 
 from gis.errors import InputError
 
-from .rules import Locks
+from .rules import Locks, RuleError, Rules
 
-__all__ = ["read_rules_file", "KNOWN_KEYS"]
+__all__ = ["read_rules_file", "apply_rules_file", "KNOWN_KEYS"]
 
 #: Each key and the form it takes.
 KNOWN_KEYS = {
-    "fixed": "a mapping of school id to core school id, like {3707000031: 3707000001}",
-    "together": "a list of pairs of school ids, like [[3707000040, 3707000041]]",
-    "apart": "a list of pairs of school ids, like [[3707000050, 3707000051]]",
-    "cores": "a list of school ids, like [3707000007]",
+    "fixed": "be a mapping of school id to core school id, like {3707000031: 3707000001}",
+    "together": "be a list of pairs of school ids, like [[3707000040, 3707000041]]",
+    "apart": "be a list of pairs of school ids, like [[3707000050, 3707000051]]",
+    "cores": "be a list of school ids, like [3707000007]",
+    "names": "map core school ids to 学区 names, like {3707000001: 安石学区}",
 }
 
 
@@ -48,9 +53,23 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def read_rules_file(path: str | Path) -> Locks:
-    """Read a rules file into :class:`~partition.rules.Locks`; a file of the wrong shape raises :class:`InputError`
-    naming the key and the form it takes."""
+    """Read a rules file's locks into :class:`~partition.rules.Locks`; a file of the wrong shape raises
+    :class:`InputError` naming the key and the form it takes."""
+    return _locks(_read(Path(path)), Path(path))
+
+
+def apply_rules_file(rules: Rules, path: str | Path) -> Rules:
+    """``rules`` with the locks and the 学区 names of a rules file."""
     path = Path(path)
+    content = _read(path)
+    try:
+        naming = replace(rules.naming, names=_names(content.get("names"), path))
+    except RuleError as exc:
+        raise InputError(f"{path}: {exc.detail}; give each 学区 its own name") from None
+    return replace(rules, locks=_locks(content, path), naming=naming)
+
+
+def _read(path: Path) -> dict:
     content = _load(path)
     if not isinstance(content, dict):
         raise InputError(f"{path}: a rules file is a mapping with keys among {', '.join(KNOWN_KEYS)}; "
@@ -58,6 +77,10 @@ def read_rules_file(path: str | Path) -> Locks:
     unknown_keys = sorted(str(k) for k in content if k not in KNOWN_KEYS)
     if unknown_keys:
         raise InputError(f"{path}: unknown key(s) {', '.join(unknown_keys)}; use {', '.join(KNOWN_KEYS)}")
+    return content
+
+
+def _locks(content: dict, path: Path) -> Locks:
     return Locks(fixed=_fixed(content.get("fixed"), path), together=_pairs(content.get("together"), "together", path),
                  apart=_pairs(content.get("apart"), "apart", path), cores=_ids(content.get("cores"), "cores", path))
 
@@ -91,7 +114,7 @@ def _kind(value) -> str:
 
 
 def _wrong(key: str, value, path: Path) -> InputError:
-    return InputError(f"{path}: '{key}' must be {KNOWN_KEYS[key]}; found {_kind(value)}")
+    return InputError(f"{path}: '{key}' must {KNOWN_KEYS[key]}; found {_kind(value)}")
 
 
 def _id(value, key: str, path: Path) -> str:
@@ -101,7 +124,7 @@ def _id(value, key: str, path: Path) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     raise InputError(f"{path}: '{key}' holds {_kind(value) if value is not None else 'an empty entry'} "
-                     f"where a school id belongs; it must be {KNOWN_KEYS[key]}")
+                     f"where a school id belongs; it must {KNOWN_KEYS[key]}")
 
 
 def _fixed(value, path: Path) -> tuple[tuple[str, str], ...]:
@@ -130,3 +153,11 @@ def _ids(value, key: str, path: Path) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise _wrong(key, value, path)
     return tuple(_id(item, key, path) for item in value)
+
+
+def _names(value, path: Path) -> tuple[tuple[str, str], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not all(isinstance(name, str) for name in value.values()):
+        raise _wrong("names", value, path)
+    return tuple((_id(core, "names", path), name.strip()) for core, name in value.items())
