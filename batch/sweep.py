@@ -1,0 +1,110 @@
+"""Sweeps: one plan per combination of the listed rule values, solved side by side on Dask.
+
+The county is read, and its roads and travel times computed, once per level (a task on the
+cluster, kept there and handed to every combination's task, and computed again only if the
+worker holding it dies); each combination is then one task that solves its problem on one core
+and writes its plan folder. ``sweep.csv`` and ``sweep.html`` compare them.
+"""
+
+from __future__ import annotations
+
+import logging
+import operator
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from distributed import Client
+from shapely.geometry.base import BaseGeometry
+
+from gis.inputs import CountyFiles
+from gis.progress import logged_step
+from maps.sweep_page import save_sweep_page
+from partition.solve import DEFAULT_TIME_LIMIT_S
+
+from .cluster import run_tasks
+from .grid import Cell
+from .tables import pareto_efficient, sweep_table, write_table
+from .tasks import plan_cell, prepare_county
+
+__all__ = ["Sweep", "run_sweep", "SWEEP_FILES"]
+
+logger = logging.getLogger(__name__)
+
+#: The files a sweep writes beside its plan folders.
+SWEEP_FILES = ("sweep.csv", "sweep.html")
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What a sweep found: one row per combination (``table``) and the files written, by name."""
+
+    table: pd.DataFrame
+    files: dict[str, Path]
+
+
+def run_sweep(
+    client: Client, files: CountyFiles, cells: Sequence[Cell], out: str | Path, *, boundary: BaseGeometry | None = None,
+    time_limit: float = DEFAULT_TIME_LIMIT_S, seed: int = 0, title: str = "学区划分方案", notice: str | None = None,
+    on_done: Callable[[Cell, dict], None] | None = None,
+) -> Sweep:
+    """Plan every combination of a sweep on the cluster of ``client``; write the plan folders and the summaries.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    files : CountyFiles
+        The county's files; read once per level on the cluster.
+    cells : sequence of Cell
+        The combinations (:func:`batch.grid.rule_grid`).
+    out : path
+        The folder: one plan folder per combination (``Cell.folder``), ``sweep.csv``, ``sweep.html``.
+    boundary : shapely geometry, optional
+        The county outline (as :func:`partition.plan_districts` takes it).
+    time_limit, seed
+        Of each combination's solve; the same seed gives each the plan it gets when solved alone.
+    on_done : callable, optional
+        Called with each combination and its row as it ends.
+
+    Raises
+    ------
+    gis.errors.InputError
+        When the county cannot be read or prepared (nothing is written then).
+    """
+    out = Path(out)
+    shared = _prepare_levels(client, files, cells, boundary)
+    calls = [((shared[cell.rules.level], cell, out), dict(time_limit=time_limit, seed=seed, title=title, notice=notice))
+             for cell in cells]
+    rows = run_tasks(client, plan_cell, calls, on_done=None if on_done is None else lambda k, row: on_done(cells[k], row))
+    table = sweep_table(cells, rows)
+    table["pareto"] = pareto_efficient(table)
+    written = {"sweep.csv": write_table(table, out / "sweep.csv"),
+               "sweep.html": save_sweep_page(table, out / "sweep.html", swept=_swept(cells), title=title, notice=notice)}
+    return Sweep(table, written)
+
+
+def _prepare_levels(client: Client, files: CountyFiles, cells: Sequence[Cell], boundary) -> dict:
+    """One task per level that reads and prepares the county, kept on the cluster: its future, by level.
+
+    Waits for them, so that a bad file stops the sweep before any plan is solved, and shows the
+    warnings they raised (dropped rows) here.
+    """
+    first = {}
+    for cell in cells:
+        first.setdefault(cell.rules.level, cell.rules)
+    prepared, notes = {}, []
+    with logged_step(logger, f"reading {files.osm.name}, travel times on the cluster ({', '.join(first)})"):
+        for level, rules in first.items():
+            both = client.submit(prepare_county, files, rules, boundary, pure=False)
+            prepared[level] = client.submit(operator.getitem, both, 0, pure=False)
+            notes.append(client.submit(operator.getitem, both, 1, pure=False))
+        caught = [message for future in notes for message in future.result()]  # raises the InputError of a bad file
+    for message in dict.fromkeys(caught):
+        warnings.warn(message, UserWarning, stacklevel=3)
+    return prepared
+
+
+def _swept(cells: Sequence[Cell]) -> list[str]:
+    return [name for name, _ in cells[0].values] if cells else []

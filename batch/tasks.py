@@ -1,0 +1,110 @@
+"""What one Dask task does, in whatever process runs it: read and prepare a county, solve one cell of a
+sweep, plan one county of a batch. Tasks take paths and small records, write their plan's files
+themselves and return a plan summary (a row of sweep.csv or summary.csv), never the plan.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from shapely.geometry.base import BaseGeometry
+
+from gis.errors import InputError
+from gis.inputs import CountyFiles, read_county
+from maps.outputs import write_plan_files
+from partition.explain import InfeasibleError
+from partition.pipeline import Prepared, Result, plan_districts, prepare
+from partition.rules import Rules
+from partition.rulesfile import read_rules_file
+
+from .grid import Cell
+
+__all__ = ["prepare_county", "plan_cell", "plan_county", "plan_figures", "failure_figures", "INFEASIBLE", "ERROR"]
+
+#: ``status`` of a combination or county without a plan: the rules admit none, or the input is unusable.
+INFEASIBLE = "infeasible"
+ERROR = "error"
+FIGURE_DECIMALS = 6
+
+
+def prepare_county(files: CountyFiles, rules: Rules, boundary: BaseGeometry | None = None) -> tuple[Prepared, list[str]]:
+    """Read the county and prepare it for ``rules`` (snapping, travel times, cores); also the warnings raised."""
+    def read_and_prepare() -> Prepared:
+        schools, roads = read_county(files)
+        return prepare(schools, roads, rules, boundary=boundary, strict=files.strict, cache_dir=files.cache_dir)
+    return _with_warnings(read_and_prepare)
+
+
+def plan_cell(prepared: Prepared, cell: Cell, out: Path, *, time_limit: float, seed: int, title: str,
+              notice: str | None = None) -> dict:
+    """Solve one combination of a sweep (one core: ``jobs=1``), write its plan folder under ``out``; its row."""
+    try:
+        result = prepared.with_rules(cell.rules).plan(time_limit=time_limit, seed=seed, jobs=1)
+    except InputError as exc:
+        return failure_figures(exc)
+    write_plan_files(result, Path(out) / cell.folder, title=title, notice=notice)
+    return {**plan_figures(result), "folder": cell.folder}
+
+
+def plan_county(name: str, files: CountyFiles, rules: Rules, out: Path, *, rules_file: Path | None = None,
+                time_limit: float, seed: int) -> dict:
+    """Plan one county of a batch (one core), write its files into ``out``; its row, with its territories."""
+    def read_and_plan() -> Result:
+        county_rules = replace(rules, locks=read_rules_file(rules_file)) if rules_file else rules
+        schools, roads = read_county(files)
+        return plan_districts(schools, roads, county_rules, time_limit=time_limit, seed=seed, jobs=1,
+                              strict=files.strict, cache_dir=files.cache_dir)
+    try:
+        result, caught = _with_warnings(read_and_plan)
+    except InputError as exc:
+        return failure_figures(exc)
+    write_plan_files(result, out, title=f"{name}学区划分方案")
+    territories = result.districts[["district", "district_name", "geometry"]]
+    return {**plan_figures(result), "warnings": "\n".join(caught), "territories": territories}
+
+
+def plan_figures(result: Result) -> dict:
+    """A plan's summary: status, proven gap, student-minutes, trips, balance and 差异系数.
+
+    ``longest_trip_min`` and ``mean_trip_min`` are over member schools, each trip the longer
+    direction (as the travel limit counts it); ``max_deviation`` is the largest share by which a
+    学区's enrollment departs from the mean; ``between_cv_max`` the largest 差异系数 between 学区 of
+    any indicator and level; ``cv_pass`` whether every indicator's 差异系数 between schools meets
+    the 优质均衡 limit of its level.
+    """
+    schools = result.schools
+    members = schools[(schools["district"] != "") & ~schools["is_core"]]
+    trips = np.maximum(members["minutes_to_core"], members["minutes_from_core"]).to_numpy(float)
+    plan = result.plan
+    return {
+        "status": plan.status,
+        "gap": round(plan.gap, FIGURE_DECIMALS),
+        "student_minutes": round(plan.student_minutes, 1),
+        "longest_trip_min": round(float(trips.max()), 2) if len(trips) else 0.0,
+        "mean_trip_min": round(float(trips.mean()), 2) if len(trips) else 0.0,
+        "max_deviation": round(float(result.districts["deviation"].abs().max()), 4),
+        "between_cv_max": round(float(result.between_cv["cv"].max()), 4) if len(result.between_cv) else float("nan"),
+        "cv_pass": bool(result.cv_table["meets"].all()) if len(result.cv_table) else None,
+        "districts": len(result.districts),
+        "schools": len(schools),
+        "unassigned": int((schools["district"] == "").sum()),
+    }
+
+
+def failure_figures(exc: InputError) -> dict:
+    """The summary of a combination or county without a plan: why, and the smallest feasible limit."""
+    if isinstance(exc, InfeasibleError):
+        return {"status": INFEASIBLE, "reason": "; ".join(exc.reasons), "smallest_feasible_limit": exc.smallest_limit}
+    return {"status": ERROR, "reason": str(exc)}
+
+
+def _with_warnings(function: Callable[[], object]) -> tuple[object, list[str]]:
+    """Run ``function``; its value and the messages of the warnings it raised (a worker has no console)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        value = function()
+    return value, [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
