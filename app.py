@@ -2,10 +2,15 @@
 
     python app.py demo [--out out/demo] [rule options]
     python app.py partition --osm FILE --schools TABLE --out DIR [rule options]
+    python app.py batch COUNTIES --out DIR [rule options]
+
+A comma list in a rule option (``--max-minutes 20,25,30 --balance 0.15,0.25``) makes the run a
+sweep over every combination, on Dask.
 
 This module only reads the options, the inputs and the rules file, hands them to
-:func:`partition.plan_districts`, writes the files with :func:`maps.write_plan_files`, and shows
-progress and messages. Every step of the work is in the packages.
+:func:`partition.plan_districts` (or :func:`batch.run_sweep` and :func:`batch.run_counties`), writes
+the files with :func:`maps.write_plan_files`, and shows progress and messages. Every step of the
+work is in the packages.
 """
 
 from __future__ import annotations
@@ -15,29 +20,38 @@ import logging
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from batch import SWEEPABLE, Cell, dask_client, read_counties, rule_grid, run_counties, run_sweep
+from batch.grid import option_name
 from data.demo import COUNTY_NAME, DEMO_NOTICE, ensure_demo
 from gis.cache import default_cache_dir
 from gis.coords import COORDINATE_SYSTEMS
 from gis.download import download_extract, place_boundary
 from gis.errors import InputError
-from gis.match import match_schools
-from gis.network import read_road_network
-from gis.osm_schools import read_osm_schools
+from gis.inputs import CountyFiles, read_county
 from gis.progress import STEP_SECONDS, STEP_STARTED, logged_step
 from gis.schema import INDICATORS
-from gis.schools import read_school_table
 from maps.outputs import DEFAULT_TITLE, write_plan_files
 from partition.pipeline import Result, plan_districts
-from partition.rules import DEFAULT_BALANCE, DEFAULT_MAX_MINUTES, DEFAULT_MEMBERS, GIVEN_CORES, LEVEL_CHOICES, RuleError, Rules
+from partition.rules import (
+    DEFAULT_BALANCE,
+    DEFAULT_MAX_MINUTES,
+    DEFAULT_MEMBERS,
+    GIVEN_CORES,
+    LEVEL_CHOICES,
+    OBJECTIVE_CHOICES,
+    RuleError,
+    Rules,
+)
 from partition.rulesfile import read_rules_file
 from partition.solve import DEFAULT_TIME_LIMIT_S, available_cores
 
@@ -67,45 +81,73 @@ class Job:
     strict: bool = False
     coords: str = "wgs84"
     rules_file: Path | None = None
+    sweep: tuple[Cell, ...] = ()
+    scheduler: str | None = None
+    workers: int | None = None
 
 
 def run(job: Job) -> dict[str, Path]:
     """Run the whole pipeline for ``job`` and write its files; return them by name."""
     rules = replace(job.rules, locks=read_rules_file(job.rules_file)) if job.rules_file else job.rules
-    osm, boundary = _osm_source(job)
-    schools = _read_schools(job, osm)
-    with logged_step(logger, f"reading roads from {osm.name}"):
-        roads = read_road_network(osm, network_type=job.network_type, cache_dir=job.cache_dir)
-    if roads.from_cache:
-        logger.info("roads from the cache in %s", job.cache_dir)
+    files, boundary = _county_files(job)
+    schools, roads = read_county(files)
     result = plan_districts(schools, roads, rules, boundary=boundary, time_limit=job.time_limit, seed=job.seed,
                             jobs=job.jobs, strict=job.strict, cache_dir=job.cache_dir)
     with logged_step(logger, f"writing files to {job.out}"):
-        files = write_plan_files(result, job.out, title=job.title, notice=job.notice)
-    _print_summary(result, files)
-    return files
+        written = write_plan_files(result, job.out, title=job.title, notice=job.notice)
+    _print_summary(result, written)
+    return written
 
 
-def _osm_source(job: Job) -> tuple[Path, object]:
-    """The OSM file to read (downloaded for ``--place``) and the area's outline when known."""
+def sweep(job: Job) -> int:
+    """Plan every combination of ``job.sweep`` on Dask and write the sweep; the exit code."""
+    locks = read_rules_file(job.rules_file) if job.rules_file else None
+    cells = [replace(cell, rules=replace(cell.rules, locks=locks)) for cell in job.sweep] if locks else list(job.sweep)
+    files, boundary = _county_files(job)
+    with dask_client(job.scheduler, workers=job.workers) as client, _task_progress(len(cells), "plans") as advance:
+        found = run_sweep(client, files, cells, job.out, boundary=boundary, time_limit=job.time_limit, seed=job.seed,
+                          title=job.title, notice=job.notice, on_done=advance)
+    _print_rows(found.table, [name for name, _ in cells[0].values], found.files)
+    return 0 if found.table["status"].isin(("optimal", "feasible", "infeasible")).all() else 1
+
+
+def batch(args: argparse.Namespace) -> int:
+    """Plan every county of ``args.counties`` on Dask and write the batch; the exit code."""
+    cells = cells_from_args(args)
+    if len(cells) > 1 or args.rules_file:
+        raise InputError("batch takes one value per rule option and no --rules (a county's rules file goes in its folder); "
+                         "sweep the rules of one county with `partition`")
+    defaults = CountyFiles(osm=Path(), network_type=args.network_type, cache_dir=None if args.no_cache else args.cache_dir,
+                           strict=args.strict)
+    counties = read_counties(args.counties, defaults=defaults)
+    with dask_client(args.scheduler, workers=args.workers) as client, _task_progress(len(counties), "counties") as advance:
+        found = run_counties(client, counties, args.out, rules=cells[0].rules, time_limit=args.time_limit, seed=args.seed,
+                             on_done=advance)
+    _print_rows(found.table, ["county"], found.files)
+    for row in found.failed.itertuples():
+        console.print(f"[red]{escape(row.county)}:[/red] {escape(str(row.reason))}")
+    return 0 if found.failed.empty else 1
+
+
+def _county_files(job: Job) -> tuple[CountyFiles, object]:
+    """The county's files (the OSM file downloaded for ``--place``) and the area's outline when known."""
+    files = CountyFiles(osm=job.osm, schools=job.schools, osm_schools=job.osm_schools, coords=job.coords,
+                        network_type=job.network_type, cache_dir=job.cache_dir, strict=job.strict)
     if job.place is None:
-        return job.osm, None
+        return files, None
     with logged_step(logger, f"downloading OpenStreetMap data for {job.place}"):
         boundary = place_boundary(job.place)
-        return download_extract(boundary, job.cache_dir or Path(tempfile.mkdtemp(prefix="xuequ-"))), boundary
+        osm = download_extract(boundary, job.cache_dir or Path(tempfile.mkdtemp(prefix="xuequ-")))
+    return replace(files, osm=osm), boundary
 
 
-def _read_schools(job: Job, osm: Path):
-    """The schools: the bureau's table, the schools mapped in OSM, or both matched."""
-    source = job.schools.name if job.schools else f"OpenStreetMap ({osm.name})"
-    with logged_step(logger, f"reading schools from {source}"):
-        table = read_school_table(job.schools, coords=job.coords, strict=job.strict) if job.schools else None
-        mapped = read_osm_schools(osm, strict=job.strict) if job.osm_schools or table is None else None
-    if table is None or mapped is None:
-        return table if table is not None else mapped
-    matched = match_schools(table, mapped)
-    logger.info("%s", matched.summary())
-    return matched.schools
+@contextmanager
+def _task_progress(total: int, what: str) -> Iterator[Callable[..., None]]:
+    """A progress bar over ``total`` Dask tasks; yields the callback that advances it."""
+    columns = (TextColumn(f"solving {what}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task(what, total=total)
+        yield lambda *_: progress.advance(task)
 
 
 def _print_summary(result: Result, files: dict[str, Path]) -> None:
@@ -122,6 +164,40 @@ def _print_summary(result: Result, files: dict[str, Path]) -> None:
                       + escape(", ".join(left_out["name"])))
     for path in files.values():
         console.print(f"  {escape(str(path))}")
+
+
+def _print_rows(table, keys: list[str], files: dict[str, Path]) -> None:
+    """The rows of a sweep or batch: their keys, status and main figures; then the files."""
+    shown = Table(title=f"{len(table)} plans")
+    for column in (*keys, "status", "student-min", "longest", "deviation"):
+        shown.add_column(column, justify="right")
+    for row in table.astype(object).where(table.notna(), None).to_dict("records"):
+        figures = ("", "", "") if row["folder"] is None else (
+            f"{row['student_minutes']:,.0f}", f"{row['longest_trip_min']:.1f}", f"{row['max_deviation']:.1%}")
+        mark = " ◆" if row.get("pareto") else ""
+        shown.add_row(*(escape(str(row[k])) for k in keys), f"{row['status']}{mark}", *figures)
+    console.print(shown)
+    for path in files.values():
+        console.print(f"  {escape(str(path))}")
+
+
+def _listed(convert: Callable[[str], object]) -> Callable[[str], tuple]:
+    """An option type taking one value, or a comma list of values (a sweep): the values as a tuple."""
+    def parse(text: str) -> tuple:
+        items = [item.strip() for item in text.split(",")]
+        if not all(items):
+            raise argparse.ArgumentTypeError(f"'{text}' has an empty value; write one value or a comma list, e.g. 20,25,30")
+        return tuple(convert(item) for item in items)
+    parse.__name__ = convert.__name__  # argparse names the type in its message: "invalid float value"
+    return parse
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def choice(text: str) -> str:
+        if text not in choices:
+            raise argparse.ArgumentTypeError(f"'{text}': choose from {', '.join(choices)}")
+        return text
+    return choice
 
 
 def _members(text: str) -> tuple[int, int]:
@@ -152,35 +228,36 @@ def _indicator_band(text: str) -> tuple[str, float]:
 
 
 def _add_rule_options(parser: argparse.ArgumentParser) -> None:
-    rules = parser.add_argument_group("rules")
-    rules.add_argument("--max-minutes", type=float, default=DEFAULT_MAX_MINUTES,
-                       help="travel limit between a member and its core, both directions (default %(default)s)")
-    rules.add_argument("--members", type=_members, default=DEFAULT_MEMBERS, metavar="MIN-MAX",
+    rules = parser.add_argument_group("rules (a comma list in one of the first eight sweeps every combination, on Dask)")
+    rules.add_argument("--max-minutes", type=_listed(float), default=(DEFAULT_MAX_MINUTES,), metavar="M",
+                       help=f"travel limit between a member and its core, both directions (default {DEFAULT_MAX_MINUTES:g})")
+    rules.add_argument("--members", type=_listed(_members), default=(DEFAULT_MEMBERS,), metavar="MIN-MAX",
                        help="member schools per core, the core not counted (default 2-6)")
-    rules.add_argument("--balance", type=float, default=DEFAULT_BALANCE,
-                       help="each 学区's enrollment within ±this share of the mean (default %(default)s)")
-    rules.add_argument("--level", choices=LEVEL_CHOICES, default="all",
-                       help="plan all schools together, or the primary or junior schools alone (default %(default)s)")
-    rules.add_argument("--cores", type=_cores_option, default=GIVEN_CORES, metavar="given|K",
+    rules.add_argument("--balance", type=_listed(float), default=(DEFAULT_BALANCE,), metavar="B",
+                       help=f"each 学区's enrollment within ±this share of the mean (default {DEFAULT_BALANCE:g})")
+    rules.add_argument("--level", type=_listed(_choice(LEVEL_CHOICES)), default=("all",), metavar="|".join(LEVEL_CHOICES),
+                       help="plan all schools together, or the primary or junior schools alone (default all)")
+    rules.add_argument("--cores", type=_listed(_cores_option), default=(GIVEN_CORES,), metavar="given|K",
                        help="cores from the table's 是否优质 flag, or K cores chosen by quality and coverage")
+    rules.add_argument("--min-rural", type=_listed(int), default=(None,), metavar="N",
+                       help="each 学区 holds at least N town/rural schools where it can reach them (城乡联建)")
+    rules.add_argument("--indicator-band", type=_listed(_indicator_band), default=(None,), metavar="INDICATOR:X",
+                       help="each 学区's enrollment-weighted mean of INDICATOR within ±X of the county's")
+    rules.add_argument("--objective", type=_listed(_choice(OBJECTIVE_CHOICES)), default=("sum",), metavar="sum|max",
+                       help="sum: least student-minutes; max: least longest trip first, then least student-minutes")
     rules.add_argument("--allow-unassigned", action="store_true",
                        help="leave out (and list) the schools that reach no core instead of failing")
-    rules.add_argument("--min-rural", type=int, default=None, metavar="N",
-                       help="each 学区 holds at least N town/rural schools where it can reach them (城乡联建)")
-    rules.add_argument("--indicator-band", type=_indicator_band, default=None, metavar="INDICATOR:X",
-                       help="each 学区's enrollment-weighted mean of INDICATOR within ±X of the county's")
     rules.add_argument("--keep-township", action="store_true", help="keep each 乡镇/街道's schools in one 学区")
     rules.add_argument("--contiguity", action="store_true",
                        help="grow 学区 outward from their core through touching territories")
     rules.add_argument("--rules", type=Path, default=None, dest="rules_file", metavar="FILE",
                        help="YAML/JSON file of fixed assignments, keep-together/apart pairs and pinned cores")
-    rules.add_argument("--objective", choices=("sum", "max"), default="sum",
-                       help="sum: least student-minutes; max: least longest trip first, then least student-minutes")
     rules.add_argument("--seed", type=int, default=0, help="solver seed (default %(default)s)")
     rules.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S,
-                       help="seconds the exact solver may run (default %(default)s)")
+                       help="seconds the exact solver may run, for each plan (default %(default)s)")
     rules.add_argument("--jobs", type=int, default=available_cores(),
-                       help="CPU cores for the independent parts of a large plan (default: all %(default)s here)")
+                       help="CPU cores for the independent parts of a large plan (default: all %(default)s here; "
+                            "each plan of a sweep or batch has one)")
     rules.add_argument("--strict", action="store_true", help="stop at the first bad row instead of dropping it")
     data = parser.add_argument_group("data")
     data.add_argument("--network", choices=("drive", "walk"), default="drive", dest="network_type",
@@ -188,6 +265,11 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--cache-dir", type=Path, default=default_cache_dir(),
                       help="where prepared road networks and travel times are kept (default %(default)s)")
     data.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    dask = parser.add_argument_group("Dask (sweeps and batches)")
+    dask.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                      help="send the plans to a running Dask cluster (`dask scheduler`, `dask worker`) instead of a local one")
+    dask.add_argument("--workers", type=int, default=None, metavar="N",
+                      help="worker processes of the local cluster, one core each (default: all cores)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,29 +292,37 @@ def build_parser() -> argparse.ArgumentParser:
                       help="coordinate system of the table: gcj02 for Amap/Tencent, bd09 for Baidu (default %(default)s)")
     part.add_argument("--title", default=DEFAULT_TITLE, help="title of the map and report")
     _add_rule_options(part)
+    many = commands.add_parser("batch", help="plan many counties at once, on Dask, with one summary")
+    many.add_argument("counties", type=Path, metavar="COUNTIES",
+                      help="a folder with one subfolder per county (an OSM file, a school table, optionally a rules "
+                           "YAML), or a YAML file listing them")
+    many.add_argument("--out", type=Path, required=True, help="output folder: one folder per county and the summary")
+    _add_rule_options(many)
     return parser
 
 
-def rules_from_args(args: argparse.Namespace) -> Rules:
-    """The :class:`Rules` of the options; a bad value raises :class:`InputError` naming its option."""
+def cells_from_args(args: argparse.Namespace) -> list[Cell]:
+    """The rules of the options: one :class:`~batch.grid.Cell`, or one per combination of listed values.
+
+    A bad value raises :class:`InputError` naming its option.
+    """
+    base = Rules(allow_unassigned=args.allow_unassigned, keep_township=args.keep_township, contiguity=args.contiguity)
     try:
-        return Rules(
-            max_minutes=args.max_minutes, members=args.members, balance=args.balance, level=args.level,
-            allow_unassigned=args.allow_unassigned, min_rural=args.min_rural, indicator_band=args.indicator_band,
-            keep_township=args.keep_township, contiguity=args.contiguity, objective=args.objective, cores=args.cores,
-        )
+        return rule_grid({name: getattr(args, name) for name in SWEEPABLE}, base)
     except RuleError as exc:
-        raise InputError(f"--{exc.field.replace('_', '-')} {exc.detail}") from None
+        raise InputError(f"--{option_name(exc.field)} {exc.detail}") from None
 
 
 def job_from_args(args: argparse.Namespace) -> Job:
     """Turn parsed arguments into a :class:`Job`."""
-    for name in ("time_limit", "jobs"):
-        if getattr(args, name) <= 0:
+    for name in ("time_limit", "jobs", "workers"):
+        if getattr(args, name) is not None and getattr(args, name) <= 0:
             raise InputError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
-    common = dict(out=args.out, rules=rules_from_args(args), seed=args.seed, time_limit=args.time_limit, jobs=args.jobs,
+    cells = cells_from_args(args)
+    common = dict(out=args.out, rules=cells[0].rules, seed=args.seed, time_limit=args.time_limit, jobs=args.jobs,
                   strict=args.strict, rules_file=args.rules_file, network_type=args.network_type,
-                  cache_dir=None if args.no_cache else args.cache_dir)
+                  cache_dir=None if args.no_cache else args.cache_dir, sweep=tuple(cells) if len(cells) > 1 else (),
+                  scheduler=args.scheduler, workers=args.workers)
     if args.command == "demo":
         with logged_step(logger, "preparing the demo county"):
             files = ensure_demo()
@@ -291,7 +381,12 @@ def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = _show_warning
     try:
         with console_progress():
-            run(job_from_args(args))
+            if args.command == "batch":
+                return batch(args)
+            job = job_from_args(args)
+            if job.sweep:
+                return sweep(job)
+            run(job)
     except InputError as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
