@@ -32,7 +32,8 @@ LOCAL_HOST = "127.0.0.1"
 
 
 @contextmanager
-def dask_client(scheduler: str | None = None, *, workers: int | None = None) -> Iterator[Client]:
+def dask_client(scheduler: str | None = None, *, workers: int | None = None,
+                timeout: float = CONNECT_TIMEOUT_S) -> Iterator[Client]:
     """A client of the cluster at ``scheduler``, or of a new local cluster of ``workers`` processes.
 
     Parameters
@@ -41,6 +42,8 @@ def dask_client(scheduler: str | None = None, *, workers: int | None = None) -> 
         Address of a running scheduler (``tcp://HOST:8786``).
     workers : int, optional
         Worker processes of the local cluster, one thread each; default one per core.
+    timeout : float
+        Seconds to reach the scheduler, and again to wait for its first worker.
 
     Raises
     ------
@@ -56,13 +59,13 @@ def dask_client(scheduler: str | None = None, *, workers: int | None = None) -> 
             yield client
         return
     try:
-        client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+        client = Client(scheduler, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({exc}); start one with "
                          "`dask scheduler` and `dask worker`, or drop --scheduler for a local cluster") from None
     with client:
         try:
-            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+            client.wait_for_workers(1, timeout=timeout)
         except TimeoutError:
             raise InputError(f"the Dask scheduler at {scheduler} has no worker; start one with "
                              f"`dask worker {scheduler}`") from None
