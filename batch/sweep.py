@@ -95,7 +95,7 @@ def _prepare_levels(client: Client, files: CountyFiles, cells: Sequence[Cell], b
     for cell in cells:
         first.setdefault(cell.rules.level, cell.rules)
     prepared, notes = {}, []
-    with logged_step(logger, f"reading {files.osm.name}, travel times on the cluster ({', '.join(first)})"):
+    with logged_step(logger, f"reading {files.osm.name} and computing travel times on the cluster (level {', '.join(first)})"):
         for level, rules in first.items():
             both = client.submit(prepare_county, files, rules, boundary, pure=False)
             prepared[level] = client.submit(operator.getitem, both, 0, pure=False)

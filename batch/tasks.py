@@ -21,7 +21,7 @@ from partition.pipeline import Prepared, Result, plan_districts, prepare
 from partition.rules import Rules
 from partition.rulesfile import read_rules_file
 
-from .grid import Cell
+from .grid import Cell, option_name
 
 __all__ = ["prepare_county", "plan_cell", "plan_county", "plan_figures", "failure_figures", "INFEASIBLE", "ERROR"]
 
@@ -46,7 +46,8 @@ def plan_cell(prepared: Prepared, cell: Cell, out: Path, *, time_limit: float, s
         result = prepared.with_rules(cell.rules).plan(time_limit=time_limit, seed=seed, jobs=1)
     except InputError as exc:
         return failure_figures(exc)
-    write_plan_files(result, Path(out) / cell.folder, title=title, notice=notice)
+    values = ", ".join(f"{option_name(name)} {value}" for name, value in cell.labels().items())
+    write_plan_files(result, Path(out) / cell.folder, title=f"{title} ({values})" if values else title, notice=notice)
     return {**plan_figures(result), "folder": cell.folder}
 
 
