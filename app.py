@@ -99,7 +99,7 @@ def run(job: Job) -> dict[str, Path]:
     return written
 
 
-def sweep(job: Job) -> int:
+def run_sweep_job(job: Job) -> int:
     """Plan every combination of ``job.sweep`` on Dask and write the sweep; the exit code."""
     locks = read_rules_file(job.rules_file) if job.rules_file else None
     cells = [replace(cell, rules=replace(cell.rules, locks=locks)) for cell in job.sweep] if locks else list(job.sweep)
@@ -108,11 +108,12 @@ def sweep(job: Job) -> int:
         found = run_sweep(client, files, cells, job.out, boundary=boundary, time_limit=job.time_limit, seed=job.seed,
                           title=job.title, notice=job.notice, on_done=advance)
     _print_rows(found.table, [name for name, _ in cells[0].values], found.files)
-    return 0 if found.table["status"].isin(("optimal", "feasible", "infeasible")).all() else 1
+    return 0 if found.failed.empty else 1
 
 
-def batch(args: argparse.Namespace) -> int:
+def run_batch(args: argparse.Namespace) -> int:
     """Plan every county of ``args.counties`` on Dask and write the batch; the exit code."""
+    _check_positive(args)
     cells = cells_from_args(args)
     if len(cells) > 1 or args.rules_file:
         raise InputError("batch takes one value per rule option and no --rules (a county's rules file goes in its folder); "
@@ -228,7 +229,7 @@ def _indicator_band(text: str) -> tuple[str, float]:
 
 
 def _add_rule_options(parser: argparse.ArgumentParser) -> None:
-    rules = parser.add_argument_group("rules (a comma list in one of the first eight sweeps every combination, on Dask)")
+    rules = parser.add_argument_group("rules (a comma list of values, e.g. --max-minutes 20,25,30, makes a sweep over every combination)")
     rules.add_argument("--max-minutes", type=_listed(float), default=(DEFAULT_MAX_MINUTES,), metavar="M",
                        help=f"travel limit between a member and its core, both directions (default {DEFAULT_MAX_MINUTES:g})")
     rules.add_argument("--members", type=_listed(_members), default=(DEFAULT_MEMBERS,), metavar="MIN-MAX",
@@ -313,11 +314,15 @@ def cells_from_args(args: argparse.Namespace) -> list[Cell]:
         raise InputError(f"--{option_name(exc.field)} {exc.detail}") from None
 
 
-def job_from_args(args: argparse.Namespace) -> Job:
-    """Turn parsed arguments into a :class:`Job`."""
+def _check_positive(args: argparse.Namespace) -> None:
     for name in ("time_limit", "jobs", "workers"):
         if getattr(args, name) is not None and getattr(args, name) <= 0:
             raise InputError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
+
+
+def job_from_args(args: argparse.Namespace) -> Job:
+    """Turn parsed arguments into a :class:`Job`."""
+    _check_positive(args)
     cells = cells_from_args(args)
     common = dict(out=args.out, rules=cells[0].rules, seed=args.seed, time_limit=args.time_limit, jobs=args.jobs,
                   strict=args.strict, rules_file=args.rules_file, network_type=args.network_type,
@@ -382,10 +387,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with console_progress():
             if args.command == "batch":
-                return batch(args)
+                return run_batch(args)
             job = job_from_args(args)
             if job.sweep:
-                return sweep(job)
+                return run_sweep_job(job)
             run(job)
     except InputError as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}")

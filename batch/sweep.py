@@ -26,8 +26,8 @@ from partition.solve import DEFAULT_TIME_LIMIT_S
 
 from .cluster import run_tasks
 from .grid import Cell
-from .tables import pareto_efficient, sweep_table, write_table
-from .tasks import plan_cell, prepare_county
+from .tables import PLANNED, pareto_efficient, sweep_table, write_table
+from .tasks import INFEASIBLE, plan_cell, prepare_county
 
 __all__ = ["Sweep", "run_sweep", "SWEEP_FILES"]
 
@@ -43,6 +43,11 @@ class Sweep:
 
     table: pd.DataFrame
     files: dict[str, Path]
+
+    @property
+    def failed(self) -> pd.DataFrame:
+        """The combinations neither planned nor shown to have no plan: rules that could not be used, tasks that failed."""
+        return self.table[~self.table["status"].isin((*PLANNED, INFEASIBLE))]
 
 
 def run_sweep(

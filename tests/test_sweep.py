@@ -27,6 +27,7 @@ from data.demo import generate_demo
 from gis.errors import InputError
 from maps.outputs import OUTPUT_FILES, write_plan_files
 from partition import Rules, plan_districts
+from partition.pipeline import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALE = 0.5
@@ -40,8 +41,26 @@ def county(tmp_path_factory):
     return generate_demo(tmp_path_factory.mktemp("small-county"), scale=SCALE)
 
 
+@pytest.fixture(scope="module")
+def county_inputs(county):
+    return gis.read_school_table(county.schools), gis.read_road_network(county.osm)
+
+
 def _county_options(county) -> list[str]:
     return ["--osm", str(county.osm), "--schools", str(county.schools), "--time-limit", TIME_LIMIT, "--no-cache"]
+
+
+@pytest.mark.parametrize("rules", [Rules(max_minutes=20, balance=0.4), Rules(cores=8, max_minutes=25), Rules(members=(1, 8))])
+def test_prepared_with_other_rules_is_what_prepare_makes_of_them(county_inputs, rules):
+    schools, roads = county_inputs
+    base = prepare(schools, roads, Rules())
+    shared, alone = base.with_rules(rules).problem, prepare(schools, roads, rules).problem
+    assert shared.rules == alone.rules == rules
+    assert shared.input_hash() == alone.input_hash()  # schools, enrollment, cores and times
+    assert shared.school_ids == alone.school_ids and (shared.is_core == alone.is_core).all()
+    assert shared.neighbours == alone.neighbours
+    with pytest.raises(ValueError, match="level"):
+        base.with_rules(Rules(level="primary"))
 
 
 @pytest.fixture(scope="module")
@@ -57,10 +76,10 @@ def _read_plan(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, encoding="utf-8-sig", dtype={"school_id": str, "core_school_id": str})
 
 
-def test_each_combination_is_the_plan_it_gets_alone(sweep_out, county, tmp_path):
+def test_each_combination_is_the_plan_it_gets_alone(sweep_out, county_inputs, tmp_path):
     table = pd.read_csv(sweep_out / "sweep.csv", encoding="utf-8-sig")
     assert len(table) == 4 and set(table["status"]) == {"optimal"}
-    schools, roads = gis.read_school_table(county.schools), gis.read_road_network(county.osm)
+    schools, roads = county_inputs
     for row in table.itertuples():
         rules = Rules(max_minutes=row.max_minutes, balance=row.balance)
         assert row.folder == f"max-minutes-{format_value(rules.max_minutes)}_balance-{format_value(rules.balance)}"
