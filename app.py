@@ -81,6 +81,7 @@ class Job:
     strict: bool = False
     coords: str = "wgs84"
     rules_file: Path | None = None
+    verbose: bool = False
     sweep: tuple[Cell, ...] = ()
     scheduler: str | None = None
     workers: int | None = None
@@ -92,7 +93,7 @@ def run(job: Job) -> dict[str, Path]:
     files, boundary = _county_files(job)
     schools, roads = read_county(files)
     result = plan_districts(schools, roads, rules, boundary=boundary, time_limit=job.time_limit, seed=job.seed,
-                            jobs=job.jobs, strict=job.strict, cache_dir=job.cache_dir)
+                            jobs=job.jobs, strict=job.strict, cache_dir=job.cache_dir, verbose=job.verbose)
     with logged_step(logger, f"writing files to {job.out}"):
         written = write_plan_files(result, job.out, title=job.title, notice=job.notice)
     _print_summary(result, written)
@@ -260,6 +261,7 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
                        help="CPU cores for the independent parts of a large plan (default: all %(default)s here; "
                             "each plan of a sweep or batch has one)")
     rules.add_argument("--strict", action="store_true", help="stop at the first bad row instead of dropping it")
+    rules.add_argument("--verbose", action="store_true", help="show the solvers' own logs (HiGHS, CP-SAT)")
     data = parser.add_argument_group("data")
     data.add_argument("--network", choices=("drive", "walk"), default="drive", dest="network_type",
                       help="travel by road vehicle or on foot (default %(default)s)")
@@ -275,7 +277,7 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    parser = argparse.ArgumentParser(prog="app.py", description="Group schools into balanced 学区 around core schools.")
+    parser = argparse.ArgumentParser(description="Group schools into balanced 学区 around core schools.")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="run on the embedded synthetic demo county")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default %(default)s)")
@@ -325,7 +327,7 @@ def job_from_args(args: argparse.Namespace) -> Job:
     _check_positive(args)
     cells = cells_from_args(args)
     common = dict(out=args.out, rules=cells[0].rules, seed=args.seed, time_limit=args.time_limit, jobs=args.jobs,
-                  strict=args.strict, rules_file=args.rules_file, network_type=args.network_type,
+                  strict=args.strict, rules_file=args.rules_file, network_type=args.network_type, verbose=args.verbose,
                   cache_dir=None if args.no_cache else args.cache_dir, sweep=tuple(cells) if len(cells) > 1 else (),
                   scheduler=args.scheduler, workers=args.workers)
     if args.command == "demo":

@@ -8,8 +8,9 @@ import geopandas as gpd
 import osmium
 import shapely
 
+from .coords import WGS84
 from .errors import InputError
-from .network import check_osm_path
+from .ways import check_osm_path
 
 __all__ = ["read_admin_areas", "COUNTY_LEVEL", "TOWNSHIP_LEVEL"]
 
@@ -43,5 +44,5 @@ def read_admin_areas(path: str | Path, levels: tuple[int, ...] = (COUNTY_LEVEL, 
             )
     except RuntimeError as exc:
         raise InputError(f"{path}: cannot read boundaries from this OSM file ({exc}); check that it is not corrupt") from None
-    areas = gpd.GeoDataFrame(rows, columns=["osm_id", "name", "admin_level", "geometry"], geometry="geometry", crs="EPSG:4326")
+    areas = gpd.GeoDataFrame(rows, columns=["osm_id", "name", "admin_level", "geometry"], geometry="geometry", crs=WGS84)
     return areas.sort_values(["admin_level", "osm_id"]).reset_index(drop=True)

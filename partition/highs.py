@@ -9,8 +9,9 @@ import highspy
 import numpy as np
 
 from .model import Model
+from .solverlogs import solver_logs_enabled
 
-__all__ = ["MipResult", "solve_mip", "VERSION", "MIP_REL_GAP"]
+__all__ = ["MipResult", "solve_mip", "new_highs", "VERSION", "MIP_REL_GAP"]
 
 VERSION = version("highspy")  # asking HiGHS itself would print its banner
 #: Relative gap at which a plan counts as optimal.
@@ -87,8 +88,8 @@ def _solution_of(x: np.ndarray) -> highspy.HighsSolution:
     return solution
 
 
-def _to_highs(model: Model) -> highspy.Highs:
-    """Pass ``model`` to a new, silent HiGHS instance: pairs binary, the other columns continuous."""
+def _to_highs(model: Model) -> highspy._Highs:
+    """Pass ``model`` to a new HiGHS instance (:func:`new_highs`): pairs binary, the other columns continuous."""
     n_vars, n_rows = model.n_vars, model.matrix.shape[0]
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n_vars, n_rows
@@ -102,7 +103,18 @@ def _to_highs(model: Model) -> highspy.Highs:
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_vars, n_rows
     integer, continuous = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
     lp.integrality_ = [integer if pair else continuous for pair in model.is_pair.tolist()]
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
+    highs = new_highs()
     highs.passModel(lp)
+    return highs
+
+
+def new_highs() -> highspy._Highs:
+    """A new HiGHS instance that prints nothing unless solver logs are on (:mod:`partition.solverlogs`).
+
+    ``highspy.Highs()`` prints HiGHS's banner while it is made, before any option can be set, so
+    this makes the extension's own instance (``highspy._Highs``, which the wrapper extends with
+    modelling helpers not used here) and sets ``output_flag`` before anything else.
+    """
+    highs = highspy._Highs()
+    highs.setOptionValue("output_flag", solver_logs_enabled())
     return highs

@@ -18,6 +18,7 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from gis.admin import COUNTY_LEVEL, TOWNSHIP_LEVEL, read_admin_areas
+from gis.coords import WGS84
 from gis.errors import InputError
 from gis.network import RoadNetwork, snap_schools
 from gis.osm_schools import assign_townships
@@ -38,7 +39,7 @@ __all__ = ["Result", "plan_districts", "prepare", "Prepared"]
 
 logger = logging.getLogger(__name__)
 
-NO_TOWNSHIPS = gpd.GeoDataFrame({"name": []}, geometry=[], crs="EPSG:4326")
+NO_TOWNSHIPS = gpd.GeoDataFrame({"name": []}, geometry=[], crs=WGS84)
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,6 +105,7 @@ def plan_districts(
     jobs: int = 1,
     strict: bool = False,
     cache_dir: str | os.PathLike | None = None,
+    verbose: bool = False,
 ) -> Result:
     """Group the schools into 学区 around core schools and score the plan.
 
@@ -131,6 +133,8 @@ def plan_districts(
         Raise on the first school that is off the road network instead of dropping it with a warning.
     cache_dir : path, optional
         Keep the school-to-school travel times here, so a rerun with other rules skips routing.
+    verbose : bool
+        Let the solvers (HiGHS, CP-SAT) print their own logs; they print nothing otherwise.
 
     Returns
     -------
@@ -145,7 +149,7 @@ def plan_districts(
     """
     rules = Rules() if rules is None else rules
     prepared = prepare(schools, roads, rules, townships=townships, boundary=boundary, strict=strict, cache_dir=cache_dir)
-    return prepared.plan(time_limit=time_limit, seed=seed, jobs=jobs)
+    return prepared.plan(time_limit=time_limit, seed=seed, jobs=jobs, verbose=verbose)
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,11 +174,11 @@ class Prepared:
         problem = _problem(self.schools, self.problem.seconds, self.problem.neighbours, rules)
         return replace(self, problem=problem)
 
-    def plan(self, *, time_limit: float = DEFAULT_TIME_LIMIT_S, seed: int = 0, jobs: int = 1) -> Result:
+    def plan(self, *, time_limit: float = DEFAULT_TIME_LIMIT_S, seed: int = 0, jobs: int = 1, verbose: bool = False) -> Result:
         """Solve the problem and score the plan (parameters as :func:`plan_districts`)."""
         problem = self.problem
         with logged_step(logger, f"solving: {len(problem.cores)} cores, {len(problem.members)} members"):
-            plan = solve(problem, time_limit=time_limit, seed=seed, jobs=jobs)
+            plan = solve(problem, time_limit=time_limit, seed=seed, jobs=jobs, verbose=verbose)
         return self.result(plan)
 
     def result(self, plan: Plan) -> Result:

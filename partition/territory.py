@@ -13,7 +13,8 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from gis.network import local_utm_crs
+from gis.coords import WGS84
+from gis.measure import local_utm_crs
 
 __all__ = ["territory_polygons", "school_neighbours", "DEFAULT_MARGIN_M"]
 
@@ -46,7 +47,7 @@ def territory_polygons(
         Columns ``district`` and ``geometry``, sorted by district.
     """
     crs = local_utm_crs(point_lonlat[:, 0], point_lonlat[:, 1])
-    to_metric = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    to_metric = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True)
     xy = np.column_stack(to_metric.transform(point_lonlat[:, 0], point_lonlat[:, 1]))
     _, first = np.unique(np.round(xy / COINCIDENT_M), axis=0, return_index=True)
     first.sort()
@@ -56,7 +57,7 @@ def territory_polygons(
     cells = shapely.intersection(cells, region)
     keys = sorted(set(labels.tolist()))
     polygons = [_union_cells(cells[labels == key]) for key in keys]
-    return gpd.GeoDataFrame({"district": keys}, geometry=polygons, crs=crs).to_crs("EPSG:4326")
+    return gpd.GeoDataFrame({"district": keys}, geometry=polygons, crs=crs).to_crs(WGS84)
 
 
 def _clip_region(xy: np.ndarray, boundary: BaseGeometry | None, to_metric: pyproj.Transformer) -> BaseGeometry:
