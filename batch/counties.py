@@ -126,16 +126,17 @@ def run_counties(
     """
     out = Path(out)
     rules = Rules() if rules is None else rules
+    unreadable = {county.name: {"status": ERROR, "reason": county.problem} for county in counties if county.problem}
     readable = [county for county in counties if county.problem is None]
+    for county in counties if on_done is not None else ():
+        if county.problem:
+            on_done(county, unreadable[county.name])
     calls = [((county.name, county.files, rules, out / county.folder),
               dict(rules_file=county.rules_file, time_limit=time_limit, seed=seed)) for county in readable]
     done = run_tasks(client, plan_county, calls,
                      on_done=None if on_done is None else lambda k, row: on_done(readable[k], row))
-    by_name = {county.name: row for county, row in zip(readable, done)}
-    rows = [by_name.get(county.name) or {"status": ERROR, "reason": county.problem} for county in counties]
-    for county, row in zip(counties, rows):
-        if "territories" in row:
-            row["folder"] = county.folder
+    planned = {county.name: row for county, row in zip(readable, done)}
+    rows = [planned.get(county.name) or unreadable[county.name] for county in counties]
     table = county_table([county.name for county in counties], rows)
     territories = {county.name: row["territories"] for county, row in zip(counties, rows) if "territories" in row}
     files = {"summary.csv": write_table(table, out / "summary.csv"),

@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gis.inputs import CountyFiles
 from gis.progress import logged_step
+from maps.outputs import DEFAULT_TITLE
 from maps.sweep_page import save_sweep_page
 from partition.solve import DEFAULT_TIME_LIMIT_S
 
@@ -52,7 +53,7 @@ class Sweep:
 
 def run_sweep(
     client: Client, files: CountyFiles, cells: Sequence[Cell], out: str | Path, *, boundary: BaseGeometry | None = None,
-    time_limit: float = DEFAULT_TIME_LIMIT_S, seed: int = 0, title: str = "学区划分方案", notice: str | None = None,
+    time_limit: float = DEFAULT_TIME_LIMIT_S, seed: int = 0, title: str = DEFAULT_TITLE, notice: str | None = None,
     on_done: Callable[[Cell, dict], None] | None = None,
 ) -> Sweep:
     """Plan every combination of a sweep on the cluster of ``client``; write the plan folders and the summaries.

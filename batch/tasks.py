@@ -65,7 +65,7 @@ def plan_county(name: str, files: CountyFiles, rules: Rules, out: Path, *, rules
         return failure_figures(exc)
     write_plan_files(result, out, title=f"{name}学区划分方案")
     territories = result.districts[["district", "district_name", "geometry"]]
-    return {**plan_figures(result), "warnings": "\n".join(caught), "territories": territories}
+    return {**plan_figures(result), "folder": Path(out).name, "warnings": "\n".join(caught), "territories": territories}
 
 
 def plan_figures(result: Result) -> dict:
