@@ -128,8 +128,8 @@ def run_counties(
     rules = Rules() if rules is None else rules
     unreadable = {county.name: {"status": ERROR, "reason": county.problem} for county in counties if county.problem}
     readable = [county for county in counties if county.problem is None]
-    for county in counties if on_done is not None else ():
-        if county.problem:
+    if on_done is not None:
+        for county in (county for county in counties if county.problem):
             on_done(county, unreadable[county.name])
     calls = [((county.name, county.files, rules, out / county.folder),
               dict(rules_file=county.rules_file, time_limit=time_limit, seed=seed)) for county in readable]
