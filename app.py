@@ -41,6 +41,7 @@ from gis.inputs import CountyFiles, read_county
 from gis.progress import STEP_SECONDS, STEP_STARTED, logged_step
 from gis.schema import INDICATORS
 from maps.outputs import DEFAULT_TITLE, write_plan_files
+from maps.pages import table_rows
 from partition.pipeline import Result, plan_districts
 from partition.rules import (
     DEFAULT_BALANCE,
@@ -173,7 +174,7 @@ def _print_rows(table, keys: list[str], files: dict[str, Path]) -> None:
     shown = Table(title=f"{len(table)} plans")
     for column in (*keys, "status", "student-min", "longest", "deviation"):
         shown.add_column(column, justify="right")
-    for row in table.astype(object).where(table.notna(), None).to_dict("records"):
+    for row in table_rows(table):
         figures = ("", "", "") if row["folder"] is None else (
             f"{row['student_minutes']:,.0f}", f"{row['longest_trip_min']:.1f}", f"{row['max_deviation']:.1%}")
         mark = " ◆" if row.get("pareto") else ""

@@ -23,12 +23,14 @@ from gis.inputs import CountyFiles
 from gis.progress import logged_step
 from maps.outputs import DEFAULT_TITLE
 from maps.sweep_page import save_sweep_page
+from partition.explain import INFEASIBLE
+from partition.plan import PLAN_STATUSES
 from partition.solve import DEFAULT_TIME_LIMIT_S
 
 from .cluster import run_tasks
 from .grid import Cell
-from .tables import PLANNED, pareto_efficient, sweep_table, write_table
-from .tasks import INFEASIBLE, plan_cell, prepare_county
+from .tables import pareto_efficient, sweep_table, write_table
+from .tasks import plan_cell, prepare_county
 
 __all__ = ["Sweep", "run_sweep", "SWEEP_FILES"]
 
@@ -48,7 +50,7 @@ class Sweep:
     @property
     def failed(self) -> pd.DataFrame:
         """The combinations neither planned nor shown to have no plan: rules that could not be used, tasks that failed."""
-        return self.table[~self.table["status"].isin((*PLANNED, INFEASIBLE))]
+        return self.table[~self.table["status"].isin((*PLAN_STATUSES, INFEASIBLE))]
 
 
 def run_sweep(

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 
 from gis.files import write_text_atomic
+from partition.plan import PLAN_STATUSES
 
 from .grid import Cell, format_value
 
-__all__ = ["sweep_table", "county_table", "pareto_efficient", "write_table", "FIGURE_COLUMNS", "PARETO_CRITERIA", "PLANNED"]
+__all__ = ["sweep_table", "county_table", "pareto_efficient", "write_table", "FIGURE_COLUMNS", "PARETO_CRITERIA"]
 
 #: The figures of a plan, in the order the tables give them (see :func:`batch.tasks.plan_figures`).
 FIGURE_COLUMNS = ("status", "gap", "student_minutes", "longest_trip_min", "mean_trip_min", "max_deviation",
@@ -22,8 +23,6 @@ FAILURE_COLUMNS = ("reason", "smallest_feasible_limit")
 #: What a planner wants small; a choice is Pareto-efficient when no other is at least as good in all
 #: of these and better in one.
 PARETO_CRITERIA = ("student_minutes", "longest_trip_min", "max_deviation")
-#: Statuses of a plan that was found.
-PLANNED = ("optimal", "feasible")
 
 
 def sweep_table(cells: Sequence[Cell], rows: Sequence[dict]) -> pd.DataFrame:
@@ -42,7 +41,7 @@ def county_table(names: Sequence[str], rows: Sequence[dict]) -> pd.DataFrame:
 def pareto_efficient(table: pd.DataFrame, criteria: Sequence[str] = PARETO_CRITERIA) -> np.ndarray:
     """Which rows are planned choices no other planned row beats: at least as small in every
     criterion and smaller in one (equal rows are all efficient)."""
-    planned = table["status"].isin(PLANNED).to_numpy()
+    planned = table["status"].isin(PLAN_STATUSES).to_numpy()
     scores = table.loc[:, list(criteria)].to_numpy(float)
     efficient = planned.copy()
     for k in np.flatnonzero(planned):

@@ -16,17 +16,17 @@ from shapely.geometry.base import BaseGeometry
 from gis.errors import InputError
 from gis.inputs import CountyFiles, read_county
 from maps.outputs import write_plan_files
-from partition.explain import InfeasibleError
+from partition.explain import INFEASIBLE, InfeasibleError
 from partition.pipeline import Prepared, Result, plan_districts, prepare
 from partition.rules import Rules
 from partition.rulesfile import read_rules_file
 
 from .grid import Cell, option_name
 
-__all__ = ["prepare_county", "plan_cell", "plan_county", "plan_figures", "failure_figures", "INFEASIBLE", "ERROR"]
+__all__ = ["prepare_county", "plan_cell", "plan_county", "plan_figures", "failure_figures", "ERROR"]
 
-#: ``status`` of a combination or county without a plan: the rules admit none, or the input is unusable.
-INFEASIBLE = "infeasible"
+#: ``status`` of a combination or county whose input or rules cannot be used (one whose rules admit
+#: no plan is :data:`partition.explain.INFEASIBLE`).
 ERROR = "error"
 FIGURE_DECIMALS = 6
 

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jinja2
 import pandas as pd
 
 from gis.files import write_text_atomic
 from gis.schema import INDICATOR_LABELS_ZH, LEVEL_LABELS_ZH
 
-__all__ = ["render_report", "save_report"]
+from .pages import render_page
 
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("maps", "templates"),
-    autoescape=True,  # every name from the data is escaped
-    undefined=jinja2.StrictUndefined,
-    keep_trailing_newline=True,
-)
+__all__ = ["render_report", "save_report"]
 
 
 def render_report(
@@ -39,7 +33,8 @@ def render_report(
     :func:`partition.metrics.between_district_cv`.
     """
     cv_rows, cv_levels = _cv_rows(cv_table, between_cv)
-    return _TEMPLATES.get_template("report.html.j2").render(
+    return render_page(
+        "report.html.j2",
         title=title,
         notice=notice,
         rules=plan["rules"],

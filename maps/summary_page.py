@@ -12,24 +12,22 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
-import jinja2
 import pandas as pd
 
+from gis.coords import WGS84
 from gis.files import write_text_atomic
 from partition.standards import CV_LIMITS
 
 from .assets import offline_map, save_map
+from .pages import render_page, table_rows
 from .render import PALETTE
 
 __all__ = ["overview_map", "save_overview_map", "render_summary_page", "save_summary_page"]
 
 COUNTY_OUTLINE = {"color": "#222222", "weight": 3, "fill": False}
 TERRITORY_STYLE = {"color": "#ffffff", "weight": 1, "fillOpacity": 0.55}
-WGS84 = "EPSG:4326"
 #: View of a map without any territory (every county failed): the whole of China.
 EMPTY_VIEW = {"location": [35.0, 105.0], "zoom_start": 4}
-_TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("maps", "templates"), autoescape=True,
-                                undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 
 
 def overview_map(territories: Mapping[str, gpd.GeoDataFrame]) -> folium.Map:
@@ -66,11 +64,10 @@ def save_overview_map(territories: Mapping[str, gpd.GeoDataFrame], path: str | P
 
 def render_summary_page(table: pd.DataFrame, *, overview: str, title: str = "学区划分汇总 batch summary") -> str:
     """summary.html: the batch's table (:func:`batch.tables.county_table`) and its overview map (a file beside it)."""
-    rows = table.astype(object).where(table.notna(), None).to_dict("records")
+    rows = table_rows(table)
     planned = sum(1 for row in rows if row["folder"])
-    return _TEMPLATES.get_template("summary.html.j2").render(title=title, notice=None, rows=rows, overview=overview,
-                                                              planned=planned, failed=len(rows) - planned,
-                                                              cv_limits=CV_LIMITS)
+    return render_page("summary.html.j2", title=title, notice=None, rows=rows, overview=overview, planned=planned,
+                       failed=len(rows) - planned, cv_limits=CV_LIMITS)
 
 
 def save_summary_page(table: pd.DataFrame, path: str | Path, **options) -> Path:

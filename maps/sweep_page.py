@@ -12,14 +12,16 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
-import jinja2
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from gis.files import write_text_atomic
+from partition.explain import INFEASIBLE
+from partition.plan import PLAN_STATUSES
 
+from .pages import render_page, table_rows
 from .render import PALETTE
 
 __all__ = ["render_sweep_page", "save_sweep_page", "CHARTS", "X_PREFERRED"]
@@ -34,26 +36,25 @@ RULE_LABELS = {
     "min_rural": "城乡联建 min rural", "indicator_band": "资源均衡 indicator band", "cores": "核心校 cores",
     "level": "学段 level", "objective": "目标 objective",
 }
-PLANNED = ("optimal", "feasible")
 NO_PLAN_COLOR = "#b00020"
 PARETO_COLOR = "#1b5e20"
 CHART_HEIGHT_PX = 440
 HOVER_REASON_CHARS = 160
-_TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("maps", "templates"), autoescape=True,
-                                undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
 
 
 def render_sweep_page(table: pd.DataFrame, *, swept: Sequence[str], title: str, notice: str | None = None) -> str:
     """The page of a sweep's table (:func:`batch.tables.sweep_table` with its ``pareto`` column)."""
-    rows = table.astype(object).where(table.notna(), None).to_dict("records")
+    rows = table_rows(table)
     x = X_PREFERRED if X_PREFERRED in swept else swept[0]
     lines = [name for name in swept if name != x]
     charts = [_chart_html(table, x, lines, column, label) for column, label in CHARTS]
-    counts = {"planned": int(table["status"].isin(PLANNED).sum()), "infeasible": int((table["status"] == "infeasible").sum()),
-              "failed": int((~table["status"].isin([*PLANNED, "infeasible"])).sum()), "pareto": int(table["pareto"].sum())}
-    return _TEMPLATES.get_template("sweep.html.j2").render(
-        title=f"{title} — 规则比较 sweep", notice=notice, rows=rows, swept=list(swept),
+    planned, infeasible = table["status"].isin(PLAN_STATUSES), table["status"] == INFEASIBLE
+    counts = {"planned": int(planned.sum()), "infeasible": int(infeasible.sum()), "failed": int((~planned & ~infeasible).sum()),
+              "pareto": int(table["pareto"].sum())}
+    return render_page(
+        "sweep.html.j2", title=f"{title} — 规则比较 sweep", notice=notice, rows=rows, swept=list(swept),
         swept_labels=[RULE_LABELS.get(name, name) for name in swept], charts=charts, counts=counts, plotly_js=get_plotlyjs(),
+        answered=(*PLAN_STATUSES, INFEASIBLE),
     )
 
 
@@ -66,7 +67,7 @@ def _chart_html(table: pd.DataFrame, x: str, lines: list[str], column: str, labe
     """One chart: a line per group of the other swept rules, Pareto plans marked, a strip for no plan."""
     groups = _group_labels(table, lines)
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.84, 0.16], vertical_spacing=0.05)
-    planned = table["status"].isin(PLANNED)
+    planned = table["status"].isin(PLAN_STATUSES)
     for k, group in enumerate(dict.fromkeys(groups)):
         rows = table[planned & (groups == group)].sort_values(x)
         figure.add_trace(go.Scatter(
@@ -107,7 +108,7 @@ def _group_labels(table: pd.DataFrame, lines: list[str]) -> pd.Series:
 def _hover(row: pd.Series, x: str, lines: list[str], column: str) -> str:
     """A point's hover text: its values and figures, each line escaped (a reason names schools)."""
     parts = [", ".join(f"{name}={row[name]}" for name in [x, *lines])]
-    if row["status"] in PLANNED:
+    if row["status"] in PLAN_STATUSES:
         parts += [f"{row['status']}, gap {row['gap']:.4%}", f"{column} {row[column]:,.1f}", str(row["folder"])]
     else:
         reason = str(row["reason"] or "")

@@ -8,12 +8,14 @@ import numpy as np
 
 from .problem import BALANCE_WEIGHT, TIE_WEIGHT, Problem, Rules
 
-__all__ = ["Plan", "PLAN_SCHEMA_VERSION", "UNASSIGNED"]
+__all__ = ["Plan", "PLAN_SCHEMA_VERSION", "PLAN_STATUSES", "UNASSIGNED"]
 
 #: Version of the plan.json / plan.csv layout; bump when a field changes meaning.
 PLAN_SCHEMA_VERSION = 2
 #: The ``core_of`` value of a school left out of the plan.
 UNASSIGNED = -1
+#: A plan's ``status``: proven optimal, or found with a proven gap (a time limit stopped the search).
+PLAN_STATUSES = ("optimal", "feasible")
 
 
 @dataclass(frozen=True)
