@@ -127,9 +127,9 @@ def run_batch(args: argparse.Namespace) -> int:
         found = run_counties(client, counties, args.out, rules=cells[0].rules, time_limit=args.time_limit, seed=args.seed,
                              on_done=advance)
     _print_rows(found.table, ["county"], found.files)
-    for row in found.failed.itertuples():
+    for row in found.without_plan.itertuples():
         console.print(f"[red]{escape(row.county)}:[/red] {escape(str(row.reason))}")
-    return 0 if found.failed.empty else 1
+    return 0 if found.without_plan.empty else 1
 
 
 def _county_files(job: Job) -> tuple[CountyFiles, object]:

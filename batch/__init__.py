@@ -7,12 +7,12 @@
 """
 
 from batch.cluster import RETRIES, dask_client, run_tasks
-from batch.counties import Batch, County, read_counties, run_counties
+from batch.counties import County, read_counties, run_counties
 from batch.grid import SWEEPABLE, Cell, rule_grid
-from batch.sweep import Sweep, run_sweep
-from batch.tables import pareto_efficient
+from batch.sweep import run_sweep
+from batch.tables import Summary, pareto_efficient
 
 __all__ = [
-    "RETRIES", "SWEEPABLE", "Batch", "Cell", "County", "Sweep", "dask_client", "pareto_efficient", "read_counties",
+    "RETRIES", "SWEEPABLE", "Cell", "County", "Summary", "dask_client", "pareto_efficient", "read_counties",
     "rule_grid", "run_counties", "run_sweep", "run_tasks",
 ]

@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import pandas as pd
 import yaml
 from distributed import Client
 
@@ -33,18 +32,16 @@ from partition.rules import Rules
 from partition.solve import DEFAULT_TIME_LIMIT_S
 
 from .cluster import run_tasks
-from .tables import county_table, write_table
+from .tables import Summary, county_table, write_table
 from .tasks import ERROR, plan_county
 
-__all__ = ["County", "Batch", "read_counties", "run_counties", "OSM_SUFFIXES", "TABLE_SUFFIXES", "RULES_SUFFIXES", "BATCH_FILES"]
+__all__ = ["County", "read_counties", "run_counties", "OSM_SUFFIXES", "TABLE_SUFFIXES", "RULES_SUFFIXES"]
 
 #: What a county folder's files are, by the end of their names.
 OSM_SUFFIXES = (".osm", ".osm.pbf", ".osm.bz2", ".pbf")
 TABLE_SUFFIXES = (".csv", ".xlsx", ".geojson", ".gpkg")
 RULES_SUFFIXES = (".yaml", ".yml")
 LISTING_KEYS = ("name", "osm", "schools", "rules", "coords")
-#: The files a batch writes beside the county folders.
-BATCH_FILES = ("summary.csv", "summary.html", "overview.html")
 #: Characters a county's name may not bring into its folder's name.
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
@@ -62,19 +59,6 @@ class County:
     def folder(self) -> str:
         """Its output folder's name: the county's name, made safe for a file system."""
         return _UNSAFE.sub("_", self.name).strip(". ") or "county"
-
-
-@dataclass(frozen=True)
-class Batch:
-    """What a batch found: one row per county (``table``) and the files written, by name."""
-
-    table: pd.DataFrame
-    files: dict[str, Path]
-
-    @property
-    def failed(self) -> pd.DataFrame:
-        """The counties without a plan."""
-        return self.table[self.table["folder"].isna()]
 
 
 def read_counties(path: str | Path, *, defaults: CountyFiles | None = None) -> list[County]:
@@ -107,7 +91,7 @@ def read_counties(path: str | Path, *, defaults: CountyFiles | None = None) -> l
 def run_counties(
     client: Client, counties: Sequence[County], out: str | Path, *, rules: Rules | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT_S, seed: int = 0, on_done: Callable[[County, dict], None] | None = None,
-) -> Batch:
+) -> Summary:
     """Plan every county on the cluster of ``client``; write ``out/<county>/`` and the batch's summaries.
 
     Parameters
@@ -142,7 +126,7 @@ def run_counties(
     files = {"summary.csv": write_table(table, out / "summary.csv"),
              "overview.html": save_overview_map(territories, out / "overview.html")}
     files["summary.html"] = save_summary_page(table, out / "summary.html", overview=files["overview.html"].name)
-    return Batch(table, files)
+    return Summary(table, files)
 
 
 def _county_of_folder(folder: Path, defaults: CountyFiles) -> County:

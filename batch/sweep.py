@@ -12,10 +12,8 @@ import logging
 import operator
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 from distributed import Client
 from shapely.geometry.base import BaseGeometry
 
@@ -23,41 +21,22 @@ from gis.inputs import CountyFiles
 from gis.progress import logged_step
 from maps.outputs import DEFAULT_TITLE
 from maps.sweep_page import save_sweep_page
-from partition.explain import INFEASIBLE
-from partition.plan import PLAN_STATUSES
 from partition.solve import DEFAULT_TIME_LIMIT_S
 
 from .cluster import run_tasks
 from .grid import Cell
-from .tables import pareto_efficient, sweep_table, write_table
+from .tables import Summary, pareto_efficient, sweep_table, write_table
 from .tasks import plan_cell, prepare_county
 
-__all__ = ["Sweep", "run_sweep", "SWEEP_FILES"]
+__all__ = ["run_sweep"]
 
 logger = logging.getLogger(__name__)
-
-#: The files a sweep writes beside its plan folders.
-SWEEP_FILES = ("sweep.csv", "sweep.html")
-
-
-@dataclass(frozen=True)
-class Sweep:
-    """What a sweep found: one row per combination (``table``) and the files written, by name."""
-
-    table: pd.DataFrame
-    files: dict[str, Path]
-
-    @property
-    def failed(self) -> pd.DataFrame:
-        """The combinations neither planned nor shown to have no plan: rules that could not be used, tasks that failed."""
-        return self.table[~self.table["status"].isin((*PLAN_STATUSES, INFEASIBLE))]
-
 
 def run_sweep(
     client: Client, files: CountyFiles, cells: Sequence[Cell], out: str | Path, *, boundary: BaseGeometry | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT_S, seed: int = 0, title: str = DEFAULT_TITLE, notice: str | None = None,
     on_done: Callable[[Cell, dict], None] | None = None,
-) -> Sweep:
+) -> Summary:
     """Plan every combination of a sweep on the cluster of ``client``; write the plan folders and the summaries.
 
     Parameters
@@ -90,7 +69,7 @@ def run_sweep(
     table["pareto"] = pareto_efficient(table)
     written = {"sweep.csv": write_table(table, out / "sweep.csv"),
                "sweep.html": save_sweep_page(table, out / "sweep.html", swept=_swept(cells), title=title, notice=notice)}
-    return Sweep(table, written)
+    return Summary(table, written)
 
 
 def _prepare_levels(client: Client, files: CountyFiles, cells: Sequence[Cell], boundary) -> dict:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from gis.files import write_text_atomic
+from partition.explain import INFEASIBLE
 from partition.plan import PLAN_STATUSES
 
 from .grid import Cell, format_value
 
-__all__ = ["sweep_table", "county_table", "pareto_efficient", "write_table", "FIGURE_COLUMNS", "PARETO_CRITERIA"]
+__all__ = ["Summary", "sweep_table", "county_table", "pareto_efficient", "write_table", "FIGURE_COLUMNS", "PARETO_CRITERIA"]
 
 #: The figures of a plan, in the order the tables give them (see :func:`batch.tasks.plan_figures`).
 FIGURE_COLUMNS = ("status", "gap", "student_minutes", "longest_trip_min", "mean_trip_min", "max_deviation",
@@ -23,6 +25,24 @@ FAILURE_COLUMNS = ("reason", "smallest_feasible_limit")
 #: What a planner wants small; a choice is Pareto-efficient when no other is at least as good in all
 #: of these and better in one.
 PARETO_CRITERIA = ("student_minutes", "longest_trip_min", "max_deviation")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a sweep or a batch found: one row per combination or county (``table``), the files written by name."""
+
+    table: pd.DataFrame
+    files: dict[str, Path]
+
+    @property
+    def without_plan(self) -> pd.DataFrame:
+        """The rows without a plan, whatever the reason."""
+        return self.table[self.table["folder"].isna()]
+
+    @property
+    def failed(self) -> pd.DataFrame:
+        """The rows neither planned nor shown to have no plan: input or rules that could not be used, tasks that failed."""
+        return self.table[~self.table["status"].isin((*PLAN_STATUSES, INFEASIBLE))]
 
 
 def sweep_table(cells: Sequence[Cell], rows: Sequence[dict]) -> pd.DataFrame:
