@@ -3,6 +3,7 @@
     python app.py demo [--out out/demo] [rule options]
     python app.py partition --osm FILE --schools TABLE --out DIR [rule options]
     python app.py batch COUNTIES --out DIR [rule options]
+    python app.py rerun PLAN_JSON --out DIR
 
 A comma list in a rule option (``--max-minutes 20,25,30 --balance 0.15,0.25``) makes the run a
 sweep over every combination, on Dask.
@@ -10,12 +11,14 @@ sweep over every combination, on Dask.
 This module only reads the options, the inputs and the rules file, hands them to
 :func:`partition.plan_districts` (or :func:`batch.run_sweep` and :func:`batch.run_counties`), writes
 the files with :func:`maps.write_plan_files`, and shows progress and messages. Every step of the
-work is in the packages.
+work is in the packages. plan.json records every input of the run (:func:`inputs_record`), so
+``rerun`` makes the same plan from it alone (:func:`job_from_plan`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import tempfile
@@ -29,31 +32,37 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from shapely.geometry import mapping, shape
+from shapely.geometry.base import BaseGeometry
 
 from batch import SWEEPABLE, Cell, dask_client, read_counties, rule_grid, run_counties, run_sweep
 from batch.grid import option_name
 from data.demo import COUNTY_NAME, DEMO_NOTICE, ensure_demo
-from gis.cache import default_cache_dir
-from gis.coords import COORDINATE_SYSTEMS
+from gis.cache import default_cache_dir, file_sha256
+from gis.coords import COORDINATE_SYSTEMS, coordinate_systems_text
 from gis.download import download_extract, place_boundary
 from gis.errors import InputError
 from gis.inputs import CountyFiles, read_county
+from gis.network import road_settings_sha256
 from gis.progress import STEP_SECONDS, STEP_STARTED, logged_step
 from gis.schema import INDICATORS
 from maps.outputs import DEFAULT_TITLE, write_plan_files
 from maps.pages import table_rows
 from partition.pipeline import Result, plan_districts
+from partition.plan import PLAN_SCHEMA_VERSION, STUDENT_MINUTES, STUDENT_MINUTES_LABEL, tool_version
 from partition.rules import (
     DEFAULT_BALANCE,
     DEFAULT_MAX_MINUTES,
     DEFAULT_MEMBERS,
     GIVEN_CORES,
     LEVEL_CHOICES,
+    NAME_SCHEMES,
     OBJECTIVE_CHOICES,
+    Naming,
     RuleError,
     Rules,
 )
-from partition.rulesfile import read_rules_file
+from partition.rulesfile import apply_rules_file
 from partition.solve import DEFAULT_TIME_LIMIT_S, available_cores
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -82,6 +91,7 @@ class Job:
     strict: bool = False
     coords: str = "wgs84"
     rules_file: Path | None = None
+    boundary: BaseGeometry | None = None
     verbose: bool = False
     sweep: tuple[Cell, ...] = ()
     scheduler: str | None = None
@@ -90,25 +100,28 @@ class Job:
 
 def run(job: Job) -> dict[str, Path]:
     """Run the whole pipeline for ``job`` and write its files; return them by name."""
-    rules = replace(job.rules, locks=read_rules_file(job.rules_file)) if job.rules_file else job.rules
-    files, boundary = _county_files(job)
-    schools, roads = read_county(files)
+    rules = apply_rules_file(job.rules, job.rules_file) if job.rules_file else job.rules
+    osm, boundary = _osm_source(job)
+    schools, roads = read_county(_county_files(job, osm))
     result = plan_districts(schools, roads, rules, boundary=boundary, time_limit=job.time_limit, seed=job.seed,
                             jobs=job.jobs, strict=job.strict, cache_dir=job.cache_dir, verbose=job.verbose)
+    inputs = inputs_record(replace(job, osm=osm, boundary=boundary))
     with logged_step(logger, f"writing files to {job.out}"):
-        written = write_plan_files(result, job.out, title=job.title, notice=job.notice)
-    _print_summary(result, written)
-    return written
+        files = write_plan_files(result, job.out, title=job.title, notice=job.notice, inputs=inputs)
+    _print_summary(result, files)
+    return files
 
 
 def run_sweep_job(job: Job) -> int:
     """Plan every combination of ``job.sweep`` on Dask and write the sweep; the exit code."""
-    locks = read_rules_file(job.rules_file) if job.rules_file else None
-    cells = [replace(cell, rules=replace(cell.rules, locks=locks)) for cell in job.sweep] if locks else list(job.sweep)
-    files, boundary = _county_files(job)
+    rules_file = job.rules_file
+    cells = [replace(cell, rules=apply_rules_file(cell.rules, rules_file)) for cell in job.sweep] if rules_file else job.sweep
+    osm, boundary = _osm_source(job)
+    recorded = inputs_record(replace(job, osm=osm, boundary=boundary, jobs=1))
+    inputs = {cell.folder: {**recorded, "rules": given.rules.to_dict()} for cell, given in zip(cells, job.sweep)}
     with dask_client(job.scheduler, workers=job.workers) as client, _task_progress(len(cells), "plans") as advance:
-        found = run_sweep(client, files, cells, job.out, boundary=boundary, time_limit=job.time_limit, seed=job.seed,
-                          title=job.title, notice=job.notice, on_done=advance)
+        found = run_sweep(client, _county_files(job, osm), cells, job.out, boundary=boundary, time_limit=job.time_limit,
+                          seed=job.seed, title=job.title, notice=job.notice, inputs=inputs, on_done=advance)
     _print_rows(found.table, [name for name, _ in cells[0].values], found.files)
     return 0 if found.failed.empty else 1
 
@@ -132,16 +145,10 @@ def run_batch(args: argparse.Namespace) -> int:
     return 0 if found.without_plan.empty else 1
 
 
-def _county_files(job: Job) -> tuple[CountyFiles, object]:
-    """The county's files (the OSM file downloaded for ``--place``) and the area's outline when known."""
-    files = CountyFiles(osm=job.osm, schools=job.schools, osm_schools=job.osm_schools, coords=job.coords,
-                        network_type=job.network_type, cache_dir=job.cache_dir, strict=job.strict)
-    if job.place is None:
-        return files, None
-    with logged_step(logger, f"downloading OpenStreetMap data for {job.place}"):
-        boundary = place_boundary(job.place)
-        osm = download_extract(boundary, job.cache_dir or Path(tempfile.mkdtemp(prefix="xuequ-")))
-    return replace(files, osm=osm), boundary
+def _county_files(job: Job, osm: Path) -> CountyFiles:
+    """The county's files, with the OSM file to read."""
+    return CountyFiles(osm=osm, schools=job.schools, osm_schools=job.osm_schools, coords=job.coords,
+                       network_type=job.network_type, cache_dir=job.cache_dir, strict=job.strict)
 
 
 @contextmanager
@@ -153,14 +160,110 @@ def _task_progress(total: int, what: str) -> Iterator[Callable[..., None]]:
         yield lambda *_: progress.advance(task)
 
 
+def _osm_source(job: Job) -> tuple[Path, BaseGeometry | None]:
+    """The OSM file to read (downloaded for ``--place``) and the area's outline when known."""
+    if job.osm is not None:
+        return job.osm, job.boundary
+    with logged_step(logger, f"downloading OpenStreetMap data for {job.place}"):
+        boundary = place_boundary(job.place)
+        return download_extract(boundary, job.cache_dir or Path(tempfile.mkdtemp(prefix="xuequ-"))), boundary
+
+
+def inputs_record(job: Job) -> dict:
+    """What plan.json records of a run besides what the plan itself records (the rules it keeps, the
+    seed, the tool's version): the input files with their SHA-256, the rules as given, the settings of
+    the roads and of the solver; :func:`job_from_plan` makes the same run from it."""
+    return {
+        "roads": _file_record(job.osm),
+        "place": job.place,
+        "boundary": mapping(job.boundary) if job.place and job.boundary is not None else None,
+        "schools": _file_record(job.schools) if job.schools else None,
+        "osm_schools": job.osm_schools,
+        "coords": job.coords,
+        "rules_file": _file_record(job.rules_file) if job.rules_file else None,
+        "rules": job.rules.to_dict(),
+        "network_type": job.network_type,
+        "road_settings_sha256": road_settings_sha256(job.network_type),
+        "time_limit_s": job.time_limit,
+        "jobs": job.jobs,
+        "strict": job.strict,
+    }
+
+
+def _file_record(path: Path) -> dict:
+    return {"path": str(Path(path).resolve()), "sha256": file_sha256(path)}
+
+
+def job_from_plan(plan_json: Path, out: Path, *, cache_dir: Path | None = None) -> Job:
+    """The :class:`Job` that made ``plan_json`` (written by this tool), writing into ``out``.
+
+    Every input file must still be where it was, with the same SHA-256, and the road settings the
+    same; else an :class:`InputError` names what changed. A different tool version only warns.
+    """
+    record = _read_plan_json(plan_json)
+    try:
+        return _job_from_record(record, plan_json, out, cache_dir)
+    except InputError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:  # a plan.json edited by hand; RuleError is a ValueError
+        raise InputError(f"{plan_json}: its record of the run is incomplete or damaged ({type(exc).__name__}: {exc}); "
+                         "rerun only a plan.json as the tool wrote it") from None
+
+
+def _job_from_record(record: dict, plan_json: Path, out: Path, cache_dir: Path | None) -> Job:
+    inputs = record["inputs"]
+    files = {name: _checked_file(name, inputs[name], plan_json) for name in ("roads", "schools", "rules_file") if inputs[name]}
+    if inputs["road_settings_sha256"] != road_settings_sha256(inputs["network_type"]):
+        raise InputError(f"{plan_json}: the road settings (highway classes and speeds in gis/settings.py) changed "
+                         "since this plan was made; restore them to rerun it")
+    if record["tool_version"] != tool_version():
+        warnings.warn(f"{plan_json} was made by version {record['tool_version']} of the tool, this is {tool_version()}; "
+                      "the plan may differ", stacklevel=3)
+    return Job(osm=files["roads"], schools=files.get("schools"), out=out, rules=Rules.from_dict(inputs["rules"]),
+               title=record["title"], notice=record["notice"], place=inputs["place"], osm_schools=inputs["osm_schools"],
+               network_type=inputs["network_type"], cache_dir=cache_dir, seed=record["seed"],
+               time_limit=inputs["time_limit_s"], jobs=inputs["jobs"], strict=inputs["strict"], coords=inputs["coords"],
+               rules_file=files.get("rules_file"), boundary=shape(inputs["boundary"]) if inputs["boundary"] else None)
+
+
+def _read_plan_json(path: Path) -> dict:
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; give the plan.json of a plan this tool wrote") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a readable plan.json ({exc}); give the plan.json of a plan this tool wrote") from None
+    if not isinstance(record, dict) or record.get("schema_version") != PLAN_SCHEMA_VERSION or "inputs" not in record:
+        raise InputError(f"{path}: not a plan.json of schema {PLAN_SCHEMA_VERSION} with the run's inputs; "
+                         "only plans written by this version of the command line can be rerun")
+    return record
+
+
+def _checked_file(name: str, recorded: dict, plan_json: Path) -> Path:
+    """The recorded input file, if it is still there with the same bytes."""
+    path = Path(recorded["path"])
+    if not path.is_file():
+        raise InputError(f"{plan_json}: its {name} input {path} is missing; put the file back there to rerun the plan")
+    if file_sha256(path) != recorded["sha256"]:
+        raise InputError(f"{plan_json}: its {name} input {path} changed since the plan was made (SHA-256 differs); "
+                         "restore the original file to rerun the plan")
+    return path
+
+
+#: Columns of the console summary (the longest trip is the longer direction of each member's two).
+SUMMARY_COLUMNS = ("学区", "name", "学区长", "schools", "enrollment", "deviation", "longest trip (min)")
+
+
 def _print_summary(result: Result, files: dict[str, Path]) -> None:
     plan = result.plan
     table = Table(title=f"{len(result.districts)} 学区 — {plan.status}, gap {plan.gap:.4%}")
-    for column in ("学区", "schools", "enrollment", "deviation", "max min"):
-        table.add_column(column, justify="right")
+    for column in SUMMARY_COLUMNS:
+        table.add_column(column, justify="left" if column in ("name", "学区长") else "right")
     for row in result.districts.itertuples():
-        table.add_row(row.district, str(row.n_schools), f"{row.enrollment:,}", f"{row.deviation:+.1%}", f"{row.max_minutes:.1f}")
+        table.add_row(row.district, escape(row.district_name), escape(row.district_head), str(row.n_schools),
+                      f"{row.enrollment:,}", f"{row.deviation:+.1%}", f"{row.max_minutes:.1f}")
     console.print(table)
+    console.print(f"{STUDENT_MINUTES_LABEL}: {plan.summary()[STUDENT_MINUTES]:,.1f}")
     left_out = result.unassigned
     if len(left_out):
         console.print(f"[yellow]{len(left_out)} school(s) reach no core and are left out:[/yellow] "
@@ -230,6 +333,13 @@ def _indicator_band(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"'{text}': write INDICATOR:X, e.g. {INDICATORS[0]}:0.2") from None
 
 
+def _seat(text: str) -> tuple[float, float]:
+    try:
+        return Naming(seat=tuple(float(x) for x in text.split(","))).seat
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a position; write it as LON,LAT in degrees, e.g. 117.60,36.10") from None
+
+
 def _add_rule_options(parser: argparse.ArgumentParser) -> None:
     rules = parser.add_argument_group("rules (a comma list of values, e.g. --max-minutes 20,25,30, makes a sweep over every combination)")
     rules.add_argument("--max-minutes", type=_listed(float), default=(DEFAULT_MAX_MINUTES,), metavar="M",
@@ -247,7 +357,7 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
     rules.add_argument("--indicator-band", type=_listed(_indicator_band), default=(None,), metavar="INDICATOR:X",
                        help="each 学区's enrollment-weighted mean of INDICATOR within ±X of the county's")
     rules.add_argument("--objective", type=_listed(_choice(OBJECTIVE_CHOICES)), default=("sum",), metavar="sum|max",
-                       help="sum: least student-minutes; max: least longest trip first, then least student-minutes")
+                       help=f"sum: least {STUDENT_MINUTES_LABEL}; max: least longest trip first, then least {STUDENT_MINUTES_LABEL}")
     rules.add_argument("--allow-unassigned", action="store_true",
                        help="leave out (and list) the schools that reach no core instead of failing")
     rules.add_argument("--keep-township", action="store_true", help="keep each 乡镇/街道's schools in one 学区")
@@ -255,6 +365,11 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
                        help="grow 学区 outward from their core through touching territories")
     rules.add_argument("--rules", type=Path, default=None, dest="rules_file", metavar="FILE",
                        help="YAML/JSON file of fixed assignments, keep-together/apart pairs and pinned cores")
+    rules.add_argument("--names", choices=NAME_SCHEMES, default="core",
+                       help="name each 学区 after its core school (X学区), by direction from the county seat (小东学区, "
+                       "中南学区, 城区学区) or by number (第一学区); a rules file's 'names' override (default %(default)s)")
+    rules.add_argument("--seat", type=_seat, default=None, metavar="LON,LAT",
+                       help="the county seat for --names direction (default: the centroid of the urban schools)")
     rules.add_argument("--seed", type=int, default=0, help="solver seed (default %(default)s)")
     rules.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S,
                        help="seconds the exact solver may run, for each plan (default %(default)s)")
@@ -262,18 +377,23 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
                        help="CPU cores for the independent parts of a large plan (default: all %(default)s here; "
                             "each plan of a sweep or batch has one)")
     rules.add_argument("--strict", action="store_true", help="stop at the first bad row instead of dropping it")
-    rules.add_argument("--verbose", action="store_true", help="show the solvers' own logs (HiGHS, CP-SAT)")
     data = parser.add_argument_group("data")
     data.add_argument("--network", choices=("drive", "walk"), default="drive", dest="network_type",
                       help="travel by road vehicle or on foot (default %(default)s)")
-    data.add_argument("--cache-dir", type=Path, default=default_cache_dir(),
-                      help="where prepared road networks and travel times are kept (default %(default)s)")
-    data.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    _add_run_options(data)
     dask = parser.add_argument_group("Dask (sweeps and batches)")
     dask.add_argument("--scheduler", metavar="tcp://HOST:8786",
                       help="send the plans to a running Dask cluster (`dask scheduler`, `dask worker`) instead of a local one")
     dask.add_argument("--workers", type=int, default=None, metavar="N",
                       help="worker processes of the local cluster, one core each (default: all cores)")
+
+
+def _add_run_options(group) -> None:
+    """Options that never change the plan: the cache and the solvers' logs."""
+    group.add_argument("--cache-dir", type=Path, default=default_cache_dir(),
+                       help="where prepared road networks and travel times are kept (default %(default)s)")
+    group.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    group.add_argument("--verbose", action="store_true", help="show the solvers' own logs (HiGHS, CP-SAT)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -293,7 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="also read the schools mapped in OpenStreetMap and match them with the table")
     part.add_argument("--out", type=Path, required=True, help="output folder")
     part.add_argument("--coords", choices=COORDINATE_SYSTEMS, default="wgs84",
-                      help="coordinate system of the table: gcj02 for Amap/Tencent, bd09 for Baidu (default %(default)s)")
+                      help=f"coordinate system of the table, converted to WGS-84: {coordinate_systems_text()} (default %(default)s)")
     part.add_argument("--title", default=DEFAULT_TITLE, help="title of the map and report")
     _add_rule_options(part)
     many = commands.add_parser("batch", help="plan many counties at once, on Dask, with one summary")
@@ -302,6 +422,10 @@ def build_parser() -> argparse.ArgumentParser:
                            "YAML), or a YAML file listing them")
     many.add_argument("--out", type=Path, required=True, help="output folder: one folder per county and the summary")
     _add_rule_options(many)
+    again = commands.add_parser("rerun", help="make a plan again from its plan.json (the same inputs, rules and seed)")
+    again.add_argument("plan_json", type=Path, metavar="PLAN_JSON", help="the plan.json of a plan this tool wrote")
+    again.add_argument("--out", type=Path, required=True, help="output folder")
+    _add_run_options(again)
     return parser
 
 
@@ -310,7 +434,8 @@ def cells_from_args(args: argparse.Namespace) -> list[Cell]:
 
     A bad value raises :class:`InputError` naming its option.
     """
-    base = Rules(allow_unassigned=args.allow_unassigned, keep_township=args.keep_township, contiguity=args.contiguity)
+    base = Rules(allow_unassigned=args.allow_unassigned, keep_township=args.keep_township, contiguity=args.contiguity,
+                 naming=Naming(scheme=args.names, seat=args.seat))
     try:
         return rule_grid({name: getattr(args, name) for name in SWEEPABLE}, base)
     except RuleError as exc:
@@ -325,6 +450,9 @@ def _check_positive(args: argparse.Namespace) -> None:
 
 def job_from_args(args: argparse.Namespace) -> Job:
     """Turn parsed arguments into a :class:`Job`."""
+    if args.command == "rerun":
+        job = job_from_plan(args.plan_json, args.out, cache_dir=None if args.no_cache else args.cache_dir)
+        return replace(job, verbose=args.verbose)
     _check_positive(args)
     cells = cells_from_args(args)
     common = dict(out=args.out, rules=cells[0].rules, seed=args.seed, time_limit=args.time_limit, jobs=args.jobs,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import operator
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from distributed import Client
@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 def run_sweep(
     client: Client, files: CountyFiles, cells: Sequence[Cell], out: str | Path, *, boundary: BaseGeometry | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT_S, seed: int = 0, title: str = DEFAULT_TITLE, notice: str | None = None,
-    on_done: Callable[[Cell, dict], None] | None = None,
+    inputs: Mapping[str, dict] | None = None, on_done: Callable[[Cell, dict], None] | None = None,
 ) -> Summary:
     """Plan every combination of a sweep on the cluster of ``client``; write the plan folders and the summaries.
 
@@ -52,6 +52,10 @@ def run_sweep(
         The county outline (as :func:`partition.plan_districts` takes it).
     time_limit, seed
         Of each combination's solve; the same seed gives each the plan it gets when solved alone.
+    title, notice
+        Of the maps and reports (each plan's title adds its values).
+    inputs : mapping, optional
+        What each plan's plan.json records of the run's inputs, by plan folder.
     on_done : callable, optional
         Called with each combination and its row as it ends.
 
@@ -62,8 +66,8 @@ def run_sweep(
     """
     out = Path(out)
     shared = _prepare_levels(client, files, cells, boundary)
-    calls = [((shared[cell.rules.level], cell, out), dict(time_limit=time_limit, seed=seed, title=title, notice=notice))
-             for cell in cells]
+    calls = [((shared[cell.rules.level], cell, out), dict(time_limit=time_limit, seed=seed, title=title, notice=notice,
+                                                          inputs=(inputs or {}).get(cell.folder))) for cell in cells]
     rows = run_tasks(client, plan_cell, calls, on_done=None if on_done is None else lambda k, row: on_done(cells[k], row))
     table = sweep_table(cells, rows)
     table["pareto"] = pareto_efficient(table)

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from gis.errors import InputError
@@ -40,14 +39,15 @@ def prepare_county(files: CountyFiles, rules: Rules, boundary: BaseGeometry | No
 
 
 def plan_cell(prepared: Prepared, cell: Cell, out: Path, *, time_limit: float, seed: int, title: str,
-              notice: str | None = None) -> dict:
+              notice: str | None = None, inputs: dict | None = None) -> dict:
     """Solve one combination of a sweep (one core: ``jobs=1``), write its plan folder under ``out``; its row."""
     try:
         result = prepared.with_rules(cell.rules).plan(time_limit=time_limit, seed=seed, jobs=1)
     except InputError as exc:
         return failure_figures(exc)
     values = ", ".join(f"{option_name(name)} {value}" for name, value in cell.labels().items())
-    write_plan_files(result, Path(out) / cell.folder, title=f"{title} ({values})" if values else title, notice=notice)
+    write_plan_files(result, Path(out) / cell.folder, title=f"{title} ({values})" if values else title, notice=notice,
+                     inputs=inputs)
     return {**plan_figures(result), "folder": cell.folder}
 
 
@@ -72,14 +72,13 @@ def plan_figures(result: Result) -> dict:
     """A plan's summary: status, proven gap, student-minutes, trips, balance and 差异系数.
 
     ``longest_trip_min`` and ``mean_trip_min`` are over member schools, each trip the longer
-    direction (as the travel limit counts it); ``max_deviation`` is the largest share by which a
+    direction (``minutes_counted``, as the travel limit counts it); ``max_deviation`` is the largest share by which a
     学区's enrollment departs from the mean; ``between_cv_max`` the largest 差异系数 between 学区 of
     any indicator and level; ``cv_pass`` whether every indicator's 差异系数 between schools meets
     the 优质均衡 limit of its level.
     """
     schools = result.schools
-    members = schools[(schools["district"] != "") & ~schools["is_core"]]
-    trips = np.maximum(members["minutes_to_core"], members["minutes_from_core"]).to_numpy(float)
+    trips = schools.loc[(schools["district"] != "") & ~schools["is_core"], "minutes_counted"].to_numpy(float)
     plan = result.plan
     return {
         "status": plan.status,

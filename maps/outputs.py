@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import folium
@@ -10,7 +11,6 @@ import folium
 from gis.files import staged_output_dir
 from partition.export import SCHOOL_FEATURE_COLUMNS, write_geojson, write_plan_csv, write_plan_json
 from partition.pipeline import Result
-from partition.standards import CV_LIMITS
 
 from .assets import save_map
 from .render import render_plan_map
@@ -34,26 +34,30 @@ def plan_map(result: Result, *, title: str = DEFAULT_TITLE, notice: str | None =
 
 
 def plan_report(result: Result, *, title: str = DEFAULT_TITLE, notice: str | None = None) -> str:
-    """report.html of the plan: the rules, the solver's status, one row per 学区, the 差异系数 table."""
+    """report.html of the plan: the rules, the solver's status, one row per 学区, the balance standards, the school list."""
     return render_report(
-        title=title, plan=result.plan.summary(), districts=result.districts.drop(columns="geometry"),
-        schools=result.schools, cv_table=result.cv_table, between_cv=result.between_cv, cv_limits=CV_LIMITS, notice=notice,
+        title=title, plan=result.plan.summary(), districts=result.districts.drop(columns="geometry"), schools=result.schools,
+        cv_table=result.cv_table, standards=result.standards, between_cv=result.between_cv, notice=notice,
     )
 
 
 def write_plan_files(
-    result: Result, out: str | os.PathLike, *, title: str = DEFAULT_TITLE, notice: str | None = None
+    result: Result, out: str | os.PathLike, *, title: str = DEFAULT_TITLE, notice: str | None = None,
+    inputs: Mapping[str, object] | None = None,
 ) -> dict[str, Path]:
     """Write :data:`OUTPUT_FILES` into the folder ``out``; return their paths by name.
 
-    The files appear together or not at all: they are written into a staging folder beside
-    ``out`` and moved in when every one is complete.
+    ``inputs`` (JSON-ready) is recorded in plan.json as what, besides the rules and seed, shaped
+    the plan: the command line records its input files and settings there, so that
+    ``python app.py rerun plan.json`` makes the same plan. The files appear together or not at
+    all: they are written into a staging folder beside ``out`` and moved in when every one is complete.
     """
     out = Path(out)
     schools = result.schools
     with staged_output_dir(out) as stage:
         write_plan_csv(schools.drop(columns=[c for c in INTERNAL_COLUMNS if c in schools]), stage / "plan.csv")
-        write_plan_json(result.plan, stage / "plan.json", title=title, notice=notice, n_schools=len(schools))
+        write_plan_json(result.plan, stage / "plan.json", title=title, notice=notice, n_schools=len(schools),
+                        **({"inputs": dict(inputs)} if inputs is not None else {}))
         write_geojson(schools[[c for c in SCHOOL_FEATURE_COLUMNS if c in schools] + ["geometry"]], stage / "schools.geojson")
         write_geojson(result.districts, stage / "districts.geojson")
         save_map(plan_map(result, title=title, notice=notice), stage / "map.html")

@@ -60,6 +60,9 @@ SCHOOL_COLUMNS = (
     "core_school_id", "minutes_to_core", "township", "area_type",
 )  # fmt: skip
 DISTRICT_COLUMNS = ("district", "district_name", "core_name", "n_schools", "enrollment")
+#: Optional column of both tables: the 学区长 (the core's principal); blank or absent shows nothing.
+HEAD_COLUMN = "district_head"
+_HEAD_LABEL = "学区长"
 
 # CSS classes on the SVG paths, for styling and for tests that count what is drawn.
 _CLASS_TERRITORY = "xq-territory"
@@ -110,6 +113,7 @@ _STYLESHEET = """
     margin-right: 9px; box-shadow: 0 0 0 1px #888888; }
 .xq-popup th { text-align: left; padding-right: 10px; color: #555; font-weight: normal; }
 .xq-popup b { font-size: 14px; }
+.xq-head { color: #555; font-size: 12px; }
 """
 
 
@@ -320,6 +324,7 @@ def _school_popup_html(school: pd.Series) -> str:
         ("学段", _text(level)),
         ("在校生", f"{_format_count(school['enrollment'])} 人"),
         ("学区", _text(district)),
+        (_HEAD_LABEL, "" if unassigned else _text(_head(school))),
         ("到核心校", "—" if unassigned else _text(_minutes_text(school))),
         ("乡镇/街道", _text(school["township"])),
         ("城乡类型", _text(area)),
@@ -337,6 +342,7 @@ def _territory_tooltip_html(district: pd.Series) -> str:
     """Return the escaped hover label of one district territory."""
     rows = [
         ("核心校", _text(district["core_name"])),
+        (_HEAD_LABEL, _text(_head(district))),
         ("学校数", _format_count(district["n_schools"])),
         ("在校生", f"{_format_count(district['enrollment'])} 人"),
     ]
@@ -356,9 +362,23 @@ def _swatch_item(color: str, label_html: str) -> str:
     return f'<li><span class="xq-swatch" style="background:{color}"></span>{label_html}</li>'
 
 
-def _legend_html(names: Mapping[str, str], colors: Mapping[str, str], has_unassigned: bool) -> str:
-    """Return the escaped legend HTML: one row per district, then the marker key."""
-    rows = [_swatch_item(colors[key], _text(names[key])) for key in sorted(names)]
+def _head(row: pd.Series) -> str:
+    """The 学区长 of a school's or territory's district, "" when unknown."""
+    head = row.get(HEAD_COLUMN, "")
+    return "" if _is_missing(head) else str(head)
+
+
+def _legend_label(name: str, head: str) -> str:
+    """A district's escaped legend label: its name and, when known, its 学区长."""
+    return _text(name) + (f' <span class="xq-head">{_HEAD_LABEL} {_text(head)}</span>' if head else "")
+
+
+def _legend_html(
+    names: Mapping[str, str], colors: Mapping[str, str], has_unassigned: bool, heads: Mapping[str, str] | None = None
+) -> str:
+    """Return the escaped legend HTML: one row per district (with its 学区长), then the marker key."""
+    heads = heads or {}
+    rows = [_swatch_item(colors[key], _legend_label(names[key], heads.get(key, ""))) for key in sorted(names)]
     if has_unassigned:
         rows.append(_swatch_item(UNASSIGNED_COLOR, _UNASSIGNED_LABEL))
     symbols = (
@@ -380,6 +400,11 @@ def _district_names(schools: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> d
         for key, name in zip(districts["district"], districts["district_name"], strict=True)
     )
     return names
+
+
+def _district_heads(districts: gpd.GeoDataFrame) -> dict[str, str]:
+    """Map every district key to its 学区长 ("" when unknown)."""
+    return {str(row["district"]): _head(row) for _, row in districts.iterrows()}
 
 
 def _add_territories(
@@ -559,7 +584,7 @@ def render_plan_map(
     )
     m.add_child(
         _HtmlControl(
-            _legend_html(names, colors, has_unassigned),
+            _legend_html(names, colors, has_unassigned, _district_heads(districts)),
             position="bottomright",
             css_class="xq-box xq-legend",
         )

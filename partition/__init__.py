@@ -9,7 +9,9 @@ from partition.explain import InfeasibleError
 from partition.pipeline import Result, plan_districts
 from partition.plan import Plan
 from partition.problem import Problem
-from partition.rules import Locks, RuleError, Rules
+from partition.rules import Locks, Naming, RuleError, Rules
 from partition.rulesfile import read_rules_file
 
-__all__ = ["InfeasibleError", "Locks", "Plan", "Problem", "Result", "RuleError", "Rules", "plan_districts", "read_rules_file"]
+__all__ = [
+    "InfeasibleError", "Locks", "Naming", "Plan", "Problem", "Result", "RuleError", "Rules", "plan_districts", "read_rules_file",
+]

@@ -16,6 +16,8 @@ import pandas as pd
 from gis.coords import WGS84
 from gis.files import atomic_path, write_text_atomic
 
+from .metrics import counted_minutes
+from .naming import DISTRICT_SUFFIX, district_names
 from .plan import UNASSIGNED, Plan
 from .problem import SECONDS_PER_MINUTE, Problem
 
@@ -23,26 +25,27 @@ __all__ = [
     "plan_frame", "write_plan_csv", "write_plan_json", "write_geojson", "PLAN_COLUMNS", "SCHOOL_FEATURE_COLUMNS", "DISTRICT_SUFFIX",
 ]
 
-#: Columns of plan.csv, in order.
+#: Columns of plan.csv, in order. ``minutes_counted`` is the longer of a school's two trips, the
+#: figure the travel limit and the objective count: Σ enrollment × minutes_counted is plan.json's
+#: ``student_minutes_longer_trip`` (to the rounding of the minutes).
 PLAN_COLUMNS = [
-    "school_id", "name", "level", "enrollment", "is_core", "district", "district_name",
-    "core_school_id", "core_name", "minutes_to_core", "minutes_from_core", "township", "area_type",
+    "school_id", "name", "level", "enrollment", "is_core", "district", "district_name", "district_head",
+    "core_school_id", "core_name", "minutes_to_core", "minutes_from_core", "minutes_counted", "township", "area_type",
 ]
 #: Properties of each school in schools.geojson.
 SCHOOL_FEATURE_COLUMNS = [
-    "school_id", "name", "level", "enrollment", "is_core", "district", "district_name",
-    "core_school_id", "minutes_to_core", "minutes_from_core",
+    "school_id", "name", "level", "enrollment", "is_core", "district", "district_name", "district_head",
+    "core_school_id", "minutes_to_core", "minutes_from_core", "minutes_counted",
 ]
-#: A 学区 is named after its core school: 示范县第一实验小学 -> 示范县第一实验小学学区.
-DISTRICT_SUFFIX = "学区"
 MINUTE_DECIMALS = 2
 
 
 def plan_frame(plan: Plan, problem: Problem, schools: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The schools (in problem order) with their 学区 and travel minutes to and from the core.
+    """The schools (in problem order) with their 学区, its name and 学区长, and the trips to and from the core.
 
-    Districts are keyed ``D01``, ``D02``, ... in the order of their cores' positions.
-    Unassigned schools get an empty ``district``.
+    Districts are keyed ``D01``, ``D02``, ... in the order of their cores' positions and named by
+    the plan's :class:`~partition.rules.Naming`. The 学区长 (``district_head``) is the core's
+    principal, blank when the table has none. Unassigned schools get an empty ``district``.
     """
     core_of = np.asarray(plan.core_of)
     cores = np.flatnonzero(core_of == np.arange(len(core_of)))
@@ -51,16 +54,20 @@ def plan_frame(plan: Plan, problem: Problem, schools: gpd.GeoDataFrame) -> gpd.G
     target = np.where(assigned, core_of, 0)
     rows = np.arange(len(core_of))
     names = schools["name"].to_numpy()
+    principals = schools.get("principal", pd.Series("", index=schools.index)).fillna("").astype(str).to_numpy()
     frame = schools.copy()
     frame["is_core"] = core_of == rows
     frame["district"] = [key_of_core.get(int(c), "") for c in core_of]
-    frame["district_name"] = np.where(assigned, [f"{names[c]}{DISTRICT_SUFFIX}" for c in target], "")
+    district_name = district_names(frame, plan.rules.naming, plan.rules.level)
+    frame["district_name"] = frame["district"].map(district_name).fillna("")
+    frame["district_head"] = np.where(assigned, principals[target], "")
     frame["core_school_id"] = np.where(assigned, schools["school_id"].to_numpy()[target], "")
     frame["core_name"] = np.where(assigned, names[target], "")
     to_core = problem.seconds[rows, target] / SECONDS_PER_MINUTE
     from_core = problem.seconds[target, rows] / SECONDS_PER_MINUTE
     frame["minutes_to_core"] = np.where(assigned, to_core, np.nan).round(MINUTE_DECIMALS)
     frame["minutes_from_core"] = np.where(assigned, from_core, np.nan).round(MINUTE_DECIMALS)
+    frame["minutes_counted"] = counted_minutes(frame)  # rounding keeps order, so this is the rounded longer trip
     return frame
 
 
@@ -72,7 +79,7 @@ def write_plan_csv(frame: pd.DataFrame, path: str | Path) -> Path:
 
 
 def write_plan_json(plan: Plan, path: str | Path, **extra) -> Path:
-    """plan.json: the rules, solver, status, objective, bound, gap, seed and input hash."""
+    """plan.json: the rules, solver, status, objective and its parts, bound, gap, seed, input hash and ``extra``."""
     record = {**plan.summary(), **extra}
     return write_text_atomic(path, json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 

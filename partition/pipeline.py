@@ -28,7 +28,8 @@ from gis.traveltime import TravelTimeEngine, cached_matrix
 from .cores import choose_cores
 from .export import plan_frame
 from .levels import LEVEL_MEMBERS, schools_for_level
-from .metrics import between_district_cv, district_costs, district_summary, indicator_cv_table
+from .metrics import between_district_cv, district_costs, district_summary, indicator_cv_table, standard_verdicts
+from .naming import check_names
 from .plan import Plan
 from .problem import SECONDS_PER_MINUTE, Problem
 from .rules import GIVEN_CORES, Locks, Rules
@@ -53,15 +54,20 @@ class Result:
     problem : Problem
         What was solved: the schools in order, travel times, cores and rules.
     schools : geopandas.GeoDataFrame
-        The school table (in problem order) with ``district``, ``district_name``, ``is_core``,
-        ``core_school_id``, ``core_name``, ``minutes_to_core``, ``minutes_from_core``, ``node``
-        and ``snap_m``. An unassigned school has an empty ``district``.
+        The school table (in problem order) with ``district``, ``district_name``,
+        ``district_head`` (学区长), ``is_core``, ``core_school_id``, ``core_name``,
+        ``minutes_to_core``, ``minutes_from_core``, ``minutes_counted`` (the longer of the two),
+        ``node`` and ``snap_m``. An unassigned school has an empty ``district``.
     districts : geopandas.GeoDataFrame
-        One territory polygon per 学区 with its figures: schools, members, enrollment and its
-        deviation from the mean, travel minutes, the urban/town/rural mix, teachers to exchange
-        and yearly activity funds.
+        One territory polygon per 学区 with its name, 学区长 and figures: schools, members,
+        enrollment and its deviation from the mean, trip minutes, the urban/town/rural mix,
+        teachers to exchange and yearly activity funds.
     cv_table : pandas.DataFrame
-        差异系数 of each resource indicator between the schools of each level.
+        差异系数 of each resource indicator the table has between the schools of each level, per
+        balance standard (:func:`partition.metrics.indicator_cv_table`).
+    standards : pandas.DataFrame
+        Each standard's verdict per level: pass, fail, or incomplete with the indicators the table
+        lacks (:func:`partition.metrics.standard_verdicts`); empty when it has none of them.
     between_cv : pandas.DataFrame
         差异系数 between the 学区 means of each indicator.
     roads : RoadNetwork
@@ -77,6 +83,7 @@ class Result:
     schools: gpd.GeoDataFrame
     districts: gpd.GeoDataFrame
     cv_table: pd.DataFrame
+    standards: pd.DataFrame
     between_cv: pd.DataFrame
     roads: RoadNetwork
     townships: gpd.GeoDataFrame
@@ -187,9 +194,11 @@ class Prepared:
             frame = plan_frame(plan, self.problem, self.schools)
             summary = district_summary(frame).merge(district_costs(frame), on="district")
             districts = _territories(frame, self.roads, self.nearest, self.boundary).merge(summary, on="district")
+            cv_table = indicator_cv_table(frame)
             return Result(
-                plan=plan, problem=self.problem, schools=frame, districts=districts, cv_table=indicator_cv_table(frame),
-                between_cv=between_district_cv(frame), roads=self.roads, townships=self.townships, boundary=self.boundary,
+                plan=plan, problem=self.problem, schools=frame, districts=districts, cv_table=cv_table,
+                standards=standard_verdicts(cv_table), between_cv=between_district_cv(frame), roads=self.roads,
+                townships=self.townships, boundary=self.boundary,
             )
 
 
@@ -224,6 +233,7 @@ def _problem(schools: gpd.GeoDataFrame, seconds: np.ndarray, neighbours: tuple, 
     _check_lock_ids(rules.locks, schools)
     is_core = _core_mask(schools, seconds, rules)
     _check_fixed_cores(rules.locks, schools, is_core)
+    check_names(rules.naming, schools, is_core)
     return Problem.from_schools(schools, seconds, rules, is_core=is_core, neighbours=neighbours)
 
 
@@ -301,5 +311,5 @@ def _territories(frame: gpd.GeoDataFrame, roads: RoadNetwork, nearest: np.ndarra
     assigned = labels != ""
     territories = territory_polygons(points[assigned], labels[assigned], boundary=boundary)
     names = frame[frame["is_core"]].set_index("district")
-    return territories.join(names[["district_name", "core_name"]], on="district")
+    return territories.join(names[["district_name", "district_head", "core_name"]], on="district")
 

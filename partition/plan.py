@@ -3,19 +3,50 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import metadata
 
 import numpy as np
 
 from .problem import BALANCE_WEIGHT, TIE_WEIGHT, Problem, Rules
 
-__all__ = ["Plan", "PLAN_SCHEMA_VERSION", "PLAN_STATUSES", "UNASSIGNED"]
+__all__ = [
+    "Plan", "PLAN_SCHEMA_VERSION", "PLAN_STATUSES", "UNASSIGNED", "STUDENT_MINUTES", "STUDENT_MINUTES_LABEL", "PLAN_DEFINITIONS",
+    "tool_version",
+]
 
 #: Version of the plan.json / plan.csv layout; bump when a field changes meaning.
-PLAN_SCHEMA_VERSION = 2
+PLAN_SCHEMA_VERSION = 3
 #: The ``core_of`` value of a school left out of the plan.
 UNASSIGNED = -1
 #: A plan's ``status``: proven optimal, or found with a proven gap (a time limit stopped the search).
 PLAN_STATUSES = ("optimal", "feasible")
+#: The package whose version plan.json records.
+PACKAGE = "xuequ"
+#: What the plan minimises first, in plan.json, and the words every output calls it by (the report,
+#: the README, the console): each member's enrollment times the longer of its two trips, because the
+#: travel limit binds both ways (teachers go to the core and come back).
+STUDENT_MINUTES = "student_minutes_longer_trip"
+STUDENT_MINUTES_LABEL = "student-minutes (longer trip)"
+#: What the figures of plan.json are, recorded in it.
+PLAN_DEFINITIONS = {
+    STUDENT_MINUTES: f"{STUDENT_MINUTES_LABEL}: the sum over member schools of enrollment × minutes_counted (plan.csv), "
+    "the longer of the school's two road trips, to its core and back (minutes_to_core, minutes_from_core); cores count 0",
+    "imbalance_students": "the sum over 学区 of |学区 enrollment (core included) − the mean 学区 enrollment|, in students",
+    "objective": f"{STUDENT_MINUTES} + objective_weights.imbalance_students × imbalance_students + a tie-break below "
+    "objective_weights.tie_break_max per member school (a fixed weight of each school-core pair)",
+    "bound": "the solver's proven lower bound on the objective",
+    "gap": "(objective − bound) / objective; 0 when the plan is proven optimal",
+    "input_hash": "SHA-256 of the schools, enrollments, cores and school-to-school travel times the solver saw",
+}
+_UNKNOWN_VERSION = "unknown"
+
+
+def tool_version() -> str:
+    """The installed version of the tool (``unknown`` when run from an uninstalled checkout)."""
+    try:
+        return metadata.version(PACKAGE)
+    except metadata.PackageNotFoundError:
+        return _UNKNOWN_VERSION
 
 
 @dataclass(frozen=True)
@@ -41,7 +72,8 @@ class Plan:
     seed : int
     input_hash : str
     student_minutes : float
-        Enrollment-weighted minutes to the core.
+        :data:`STUDENT_MINUTES_LABEL`: Σ over members of enrollment × the longer of the trips to
+        and from the core, in minutes.
     imbalance : float
         Σ over 学区 of |its enrollment − the mean|, in students.
     """
@@ -72,10 +104,12 @@ class Plan:
             "status": self.status,
             "objective": round(self.objective, 6),
             "bound": round(self.bound, 6),
-            "student_minutes": round(self.student_minutes, 6),
+            STUDENT_MINUTES: round(self.student_minutes, 6),
             "imbalance_students": round(self.imbalance, 6),
-            "objective_weights": {"student_minutes": 1.0, "imbalance_students": BALANCE_WEIGHT, "tie_break_max": TIE_WEIGHT},
+            "objective_weights": {STUDENT_MINUTES: 1.0, "imbalance_students": BALANCE_WEIGHT, "tie_break_max": TIE_WEIGHT},
             "gap": round(self.gap, 9),
             "seed": self.seed,
             "input_hash": self.input_hash,
+            "tool_version": tool_version(),
+            "definitions": PLAN_DEFINITIONS,
         }
