@@ -117,7 +117,10 @@ def run_sweep_job(job: Job) -> int:
     rules_file = job.rules_file
     cells = [replace(cell, rules=apply_rules_file(cell.rules, rules_file)) for cell in job.sweep] if rules_file else job.sweep
     osm, boundary = _osm_source(job)
-    recorded = inputs_record(replace(job, osm=osm, boundary=boundary, jobs=1))
+    try:
+        recorded = inputs_record(replace(job, osm=osm, boundary=boundary, jobs=1))
+    except OSError as exc:  # hashed before the sweep reads them
+        raise InputError(f"{exc.filename}: cannot read this file ({exc.strerror}); check the path") from None
     inputs = {cell.folder: {**recorded, "rules": given.rules.to_dict()} for cell, given in zip(cells, job.sweep)}
     with dask_client(job.scheduler, workers=job.workers) as client, _task_progress(len(cells), "plans") as advance:
         found = run_sweep(client, _county_files(job, osm), cells, job.out, boundary=boundary, time_limit=job.time_limit,
