@@ -1,18 +1,22 @@
 """学区 partition tool: the command line.
 
-    python app.py demo [--out out/demo] [rule options]
-    python app.py partition --osm FILE --schools TABLE --out DIR [rule options]
+    python app.py demo [--out out/demo] [--plan FILE] [rule options]
+    python app.py partition --osm FILE --schools TABLE --out DIR [--plan FILE] [rule options]
     python app.py batch COUNTIES --out DIR [rule options]
     python app.py rerun PLAN_JSON --out DIR
+    python app.py compare PLAN PLAN... --out DIR
+    python app.py export PLAN --format geojson|gpkg|csv|xlsx --out PATH
 
 A comma list in a rule option (``--max-minutes 20,25,30 --balance 0.15,0.25``) makes the run a
 sweep over every combination, on Dask.
 
 This module only reads the options, the inputs and the rules file, hands them to
-:func:`partition.plan_districts` (or :func:`batch.run_sweep` and :func:`batch.run_counties`), writes
-the files with :func:`maps.write_plan_files`, and shows progress and messages. Every step of the
-work is in the packages. plan.json records every input of the run (:func:`inputs_record`), so
-``rerun`` makes the same plan from it alone (:func:`job_from_plan`).
+:func:`partition.plan_districts` (or :func:`partition.score_plan` for a given plan, :func:`batch.run_sweep`
+and :func:`batch.run_counties` for many), writes the files with :func:`maps.write_plan_files`, and shows
+progress and messages; ``compare`` and ``export`` read plan folders and call
+:func:`partition.compare_plans` and :func:`partition.export_plan`. Every step of the work is in the
+packages. plan.json records every input of the run (:func:`inputs_record`), so ``rerun`` makes the
+same plan from it alone (:func:`job_from_plan`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import logging
 import sys
 import tempfile
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -35,7 +40,7 @@ from rich.table import Table
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from batch import SWEEPABLE, Cell, dask_client, read_counties, rule_grid, run_counties, run_sweep
+from batch import SWEEPABLE, Cell, County, dask_client, read_counties, rule_grid, run_counties, run_sweep
 from batch.grid import option_name
 from data.demo import COUNTY_NAME, DEMO_NOTICE, ensure_demo
 from gis.cache import default_cache_dir, file_sha256
@@ -46,10 +51,15 @@ from gis.inputs import CountyFiles, read_county
 from gis.network import road_settings_sha256
 from gis.progress import STEP_SECONDS, STEP_STARTED, logged_step
 from gis.schema import INDICATORS
+from maps.basemaps import BASEMAPS, OSM_ATTRIBUTION
+from maps.compare import write_compare_files
 from maps.outputs import DEFAULT_TITLE, write_plan_files
 from maps.pages import table_rows
+from maps.text import LANGUAGES
+from partition.compare import Comparison, compare_plans
+from partition.export import EXPORT_FORMATS, GPKG_LAYERS, export_plan
 from partition.pipeline import Result, plan_districts
-from partition.plan import PLAN_SCHEMA_VERSION, STUDENT_MINUTES, STUDENT_MINUTES_LABEL, tool_version
+from partition.plan import GIVEN, PLAN_SCHEMA_VERSION, STUDENT_MINUTES, STUDENT_MINUTES_LABEL, tool_version
 from partition.rules import (
     DEFAULT_BALANCE,
     DEFAULT_MAX_MINUTES,
@@ -63,7 +73,9 @@ from partition.rules import (
     Rules,
 )
 from partition.rulesfile import apply_rules_file
+from partition.scoring import score_plan
 from partition.solve import DEFAULT_TIME_LIMIT_S, available_cores
+from partition.tables import read_plan_folder
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)
 logger = logging.getLogger("app")
@@ -92,24 +104,36 @@ class Job:
     coords: str = "wgs84"
     rules_file: Path | None = None
     boundary: BaseGeometry | None = None
+    lang: str = "zh"
+    basemap: str = "none"
+    basemap_key: str | None = None
+    source: str = OSM_ATTRIBUTION
     verbose: bool = False
+    plan: Path | None = None
+    core_swaps: tuple[tuple[str, str], ...] = ()
+    closed: tuple[str, ...] = ()
     sweep: tuple[Cell, ...] = ()
     scheduler: str | None = None
     workers: int | None = None
 
 
-def run(job: Job) -> dict[str, Path]:
-    """Run the whole pipeline for ``job`` and write its files; return them by name."""
+def run(job: Job) -> Result:
+    """Run the whole pipeline for ``job`` (or score its given plan), write its files and return the result."""
     rules = apply_rules_file(job.rules, job.rules_file) if job.rules_file else job.rules
     osm, boundary = _osm_source(job)
     schools, roads = read_county(_county_files(job, osm))
-    result = plan_districts(schools, roads, rules, boundary=boundary, time_limit=job.time_limit, seed=job.seed,
-                            jobs=job.jobs, strict=job.strict, cache_dir=job.cache_dir, verbose=job.verbose)
+    if job.plan is None:
+        result = plan_districts(schools, roads, rules, boundary=boundary, time_limit=job.time_limit, seed=job.seed,
+                                jobs=job.jobs, strict=job.strict, cache_dir=job.cache_dir, verbose=job.verbose)
+    else:
+        with logged_step(logger, f"scoring the plan in {job.plan}"):
+            result = score_plan(job.plan, schools, roads, rules, boundary=boundary, strict=job.strict, cache_dir=job.cache_dir,
+                                core_swaps=job.core_swaps, close=job.closed)
     inputs = inputs_record(replace(job, osm=osm, boundary=boundary))
     with logged_step(logger, f"writing files to {job.out}"):
-        files = write_plan_files(result, job.out, title=job.title, notice=job.notice, inputs=inputs)
+        files = write_plan_files(result, job.out, title=job.title, notice=job.notice, inputs=inputs, **_map_options(job))
     _print_summary(result, files)
-    return files
+    return result
 
 
 def run_sweep_job(job: Job) -> int:
@@ -124,28 +148,48 @@ def run_sweep_job(job: Job) -> int:
     inputs = {cell.folder: {**recorded, "rules": given.rules.to_dict()} for cell, given in zip(cells, job.sweep)}
     with dask_client(job.scheduler, workers=job.workers) as client, _task_progress(len(cells), "plans") as advance:
         found = run_sweep(client, _county_files(job, osm), cells, job.out, boundary=boundary, time_limit=job.time_limit,
-                          seed=job.seed, title=job.title, notice=job.notice, inputs=inputs, on_done=advance)
+                          seed=job.seed, title=job.title, notice=job.notice, map_options=_map_options(job), inputs=inputs,
+                          on_done=advance)
     _print_rows(found.table, [name for name, _ in cells[0].values], found.files)
     return 0 if found.failed.empty else 1
 
 
 def run_batch(args: argparse.Namespace) -> int:
     """Plan every county of ``args.counties`` on Dask and write the batch; the exit code."""
-    _check_positive(args)
+    _check_run_options(args)
     cells = cells_from_args(args)
     if len(cells) > 1 or args.rules_file:
         raise InputError("batch takes one value per rule option and no --rules (a county's rules file goes in its folder); "
                          "sweep the rules of one county with `partition`")
-    defaults = CountyFiles(osm=Path(), network_type=args.network_type, cache_dir=None if args.no_cache else args.cache_dir,
-                           strict=args.strict)
-    counties = read_counties(args.counties, defaults=defaults)
+    shared = Job(osm=None, schools=None, out=args.out, rules=cells[0].rules, title=DEFAULT_TITLE, seed=args.seed,
+                 time_limit=args.time_limit, strict=args.strict, network_type=args.network_type,
+                 cache_dir=None if args.no_cache else args.cache_dir, lang=args.lang, basemap=args.basemap,
+                 basemap_key=args.tianditu_key)
+    counties = read_counties(args.counties, defaults=_county_files(shared, Path()))
+    inputs = {county.name: _county_inputs(shared, county) for county in counties if county.files}
     with dask_client(args.scheduler, workers=args.workers) as client, _task_progress(len(counties), "counties") as advance:
-        found = run_counties(client, counties, args.out, rules=cells[0].rules, time_limit=args.time_limit, seed=args.seed,
-                             on_done=advance)
+        found = run_counties(client, counties, args.out, rules=shared.rules, time_limit=shared.time_limit, seed=shared.seed,
+                             map_options=_map_options(shared), inputs=inputs, on_done=advance)
     _print_rows(found.table, ["county"], found.files)
     for row in found.without_plan.itertuples():
         console.print(f"[red]{escape(row.county)}:[/red] {escape(str(row.reason))}")
     return 0 if found.without_plan.empty else 1
+
+
+def _county_inputs(shared: Job, county: County) -> dict | None:
+    """What a batch county's plan.json records, as a run on its files alone would; None when a file cannot
+    be read (its task reports it)."""
+    files = county.files
+    job = replace(shared, osm=files.osm, schools=files.schools, coords=files.coords, rules_file=county.rules_file)
+    try:
+        return inputs_record(job)
+    except OSError:
+        return None
+
+
+def _map_options(job: Job) -> dict:
+    """The options of :func:`maps.write_plan_files` besides the title, notice and inputs."""
+    return dict(lang=job.lang, source=job.source, basemap=job.basemap, basemap_key=job.basemap_key)
 
 
 def _county_files(job: Job, osm: Path) -> CountyFiles:
@@ -190,6 +234,12 @@ def inputs_record(job: Job) -> dict:
         "time_limit_s": job.time_limit,
         "jobs": job.jobs,
         "strict": job.strict,
+        "plan": _file_record(job.plan) if job.plan else None,
+        "core_swaps": [list(pair) for pair in job.core_swaps],
+        "closed": list(job.closed),
+        "lang": job.lang,
+        "basemap": job.basemap,
+        "source": job.source,
     }
 
 
@@ -215,7 +265,8 @@ def job_from_plan(plan_json: Path, out: Path, *, cache_dir: Path | None = None) 
 
 def _job_from_record(record: dict, plan_json: Path, out: Path, cache_dir: Path | None) -> Job:
     inputs = record["inputs"]
-    files = {name: _checked_file(name, inputs[name], plan_json) for name in ("roads", "schools", "rules_file") if inputs[name]}
+    files = {name: _checked_file(name, inputs[name], plan_json) for name in ("roads", "schools", "rules_file", "plan")
+             if inputs[name]}
     if inputs["road_settings_sha256"] != road_settings_sha256(inputs["network_type"]):
         raise InputError(f"{plan_json}: the road settings (highway classes and speeds in gis/settings.py) changed "
                          "since this plan was made; restore them to rerun it")
@@ -226,7 +277,19 @@ def _job_from_record(record: dict, plan_json: Path, out: Path, cache_dir: Path |
                title=record["title"], notice=record["notice"], place=inputs["place"], osm_schools=inputs["osm_schools"],
                network_type=inputs["network_type"], cache_dir=cache_dir, seed=record["seed"],
                time_limit=inputs["time_limit_s"], jobs=inputs["jobs"], strict=inputs["strict"], coords=inputs["coords"],
-               rules_file=files.get("rules_file"), boundary=shape(inputs["boundary"]) if inputs["boundary"] else None)
+               rules_file=files.get("rules_file"), boundary=shape(inputs["boundary"]) if inputs["boundary"] else None,
+               plan=files.get("plan"), core_swaps=tuple(tuple(pair) for pair in inputs["core_swaps"]),
+               closed=tuple(inputs["closed"]), lang=inputs["lang"], basemap=_rerun_basemap(inputs["basemap"]),
+               source=inputs["source"])
+
+
+def _rerun_basemap(basemap: str) -> str:
+    """The recorded basemap; one that needs an API key (never recorded) is left out, with a warning."""
+    if basemap == "tianditu":
+        warnings.warn("the plan's map used Tianditu tiles, whose key plan.json does not keep; the map is drawn without them",
+                      stacklevel=2)
+        return "none"
+    return basemap
 
 
 def _read_plan_json(path: Path) -> dict:
@@ -259,18 +322,42 @@ SUMMARY_COLUMNS = ("学区", "name", "学区长", "schools", "enrollment", "devi
 
 def _print_summary(result: Result, files: dict[str, Path]) -> None:
     plan = result.plan
-    table = Table(title=f"{len(result.districts)} 学区 — {plan.status}, gap {plan.gap:.4%}")
+    status = f"{plan.status}, gap {plan.gap:.4%}" if plan.gap is not None else plan.status
+    table = Table(title=f"{len(result.districts)} 学区 — {status}")
     for column in SUMMARY_COLUMNS:
         table.add_column(column, justify="left" if column in ("name", "学区长") else "right")
     for row in result.districts.itertuples():
         table.add_row(row.district, escape(row.district_name), escape(row.district_head), str(row.n_schools),
                       f"{row.enrollment:,}", f"{row.deviation:+.1%}", f"{row.max_minutes:.1f}")
     console.print(table)
-    console.print(f"{STUDENT_MINUTES_LABEL}: {plan.summary()[STUDENT_MINUTES]:,.1f}")
+    total = plan.summary()[STUDENT_MINUTES]
+    console.print(f"{STUDENT_MINUTES_LABEL}: {'—' if total is None else f'{total:,.1f}'}")
     left_out = result.unassigned
     if len(left_out):
         console.print(f"[yellow]{len(left_out)} school(s) reach no core and are left out:[/yellow] "
                       + escape(", ".join(left_out["name"])))
+    if plan.status == GIVEN:
+        _print_violations(result)
+    for path in files.values():
+        console.print(f"  {escape(str(path))}")
+
+
+def _print_violations(result: Result) -> None:
+    broken = Counter(v.rule for v in result.violations)
+    if not broken:
+        console.print("[green]the given plan keeps every rule[/green]")
+        return
+    by_rule = ", ".join(f"{n} {rule}" for rule, n in broken.items())
+    console.print(f"[yellow]the given plan breaks {len(result.violations)} rule(s):[/yellow] {by_rule} (listed in report.html and plan.json)")
+
+
+def _print_comparison(comparison: Comparison, files: dict[str, Path]) -> None:
+    for pair in comparison.pairs:
+        console.print(f"{escape(pair['second'])} against {escape(pair['first'])}: ARI {pair['adjusted_rand_index']}, "
+                      f"NMI {pair['normalized_mutual_info']}, {pair['moves']} school(s) moved ({pair['students_moved']:,} students)")
+        for key, where in (("only_in_first", pair["first"]), ("only_in_second", pair["second"])):
+            if pair[key]:
+                console.print(f"[yellow]{len(pair[key])} school(s) only in {escape(where)}:[/yellow] {escape(', '.join(pair[key]))}")
     for path in files.values():
         console.print(f"  {escape(str(path))}")
 
@@ -288,6 +375,13 @@ def _print_rows(table, keys: list[str], files: dict[str, Path]) -> None:
     console.print(shown)
     for path in files.values():
         console.print(f"  {escape(str(path))}")
+
+
+def _core_swap(text: str) -> tuple[str, str]:
+    old, _, new = text.partition("=")
+    if not old.strip() or not new.strip():
+        raise argparse.ArgumentTypeError(f"'{text}': write OLD=NEW, the current core's and the new core's 学校标识码")
+    return old.strip(), new.strip()
 
 
 def _listed(convert: Callable[[str], object]) -> Callable[[str], tuple]:
@@ -399,6 +493,25 @@ def _add_run_options(group) -> None:
     group.add_argument("--verbose", action="store_true", help="show the solvers' own logs (HiGHS, CP-SAT)")
 
 
+def _add_plan_options(parser: argparse.ArgumentParser) -> None:
+    given = parser.add_argument_group("a given plan")
+    given.add_argument("--plan", type=Path, default=None, metavar="FILE",
+                       help="score this plan instead of solving: a 学区 list (.csv/.xlsx), a plan folder, "
+                            "school points or 学区 polygons (.geojson/.gpkg); --strict exits 1 when it breaks a rule")
+    given.add_argument("--core-swap", type=_core_swap, action="append", default=[], metavar="OLD=NEW",
+                       help="with --plan: school NEW becomes the core of OLD's 学区 (repeatable)")
+    given.add_argument("--close", action="append", default=[], metavar="SCHOOL",
+                       help="with --plan: close SCHOOL; its students go to the nearest open school of its level (repeatable)")
+
+
+def _add_map_options(parser: argparse.ArgumentParser) -> None:
+    maps = parser.add_argument_group("map")
+    maps.add_argument("--lang", choices=LANGUAGES, default="zh", help="language of the maps' labels (default %(default)s)")
+    maps.add_argument("--basemap", choices=BASEMAPS, default="none",
+                      help="online tiles under map.html, shown only with the internet (default %(default)s)")
+    maps.add_argument("--tianditu-key", default=None, metavar="KEY", help="the API key --basemap tianditu needs")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(description="Group schools into balanced 学区 around core schools.")
@@ -406,6 +519,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run on the embedded synthetic demo county")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default %(default)s)")
     _add_rule_options(demo)
+    _add_plan_options(demo)
+    _add_map_options(demo)
     part = commands.add_parser("partition", help="run on your own OSM data and school table")
     roads = part.add_mutually_exclusive_group(required=True)
     roads.add_argument("--osm", type=Path, help="local OSM file (.osm, .osm.bz2, .osm.pbf) covering the schools")
@@ -419,16 +534,27 @@ def build_parser() -> argparse.ArgumentParser:
                       help=f"coordinate system of the table, converted to WGS-84: {coordinate_systems_text()} (default %(default)s)")
     part.add_argument("--title", default=DEFAULT_TITLE, help="title of the map and report")
     _add_rule_options(part)
+    _add_plan_options(part)
+    _add_map_options(part)
     many = commands.add_parser("batch", help="plan many counties at once, on Dask, with one summary")
     many.add_argument("counties", type=Path, metavar="COUNTIES",
                       help="a folder with one subfolder per county (an OSM file, a school table, optionally a rules "
                            "YAML), or a YAML file listing them")
     many.add_argument("--out", type=Path, required=True, help="output folder: one folder per county and the summary")
     _add_rule_options(many)
+    _add_map_options(many)
     again = commands.add_parser("rerun", help="make a plan again from its plan.json (the same inputs, rules and seed)")
     again.add_argument("plan_json", type=Path, metavar="PLAN_JSON", help="the plan.json of a plan this tool wrote")
     again.add_argument("--out", type=Path, required=True, help="output folder")
     _add_run_options(again)
+    compare = commands.add_parser("compare", help="compare plan folders: figures, moved schools, a two-plan map")
+    compare.add_argument("plans", type=Path, nargs="+", metavar="PLAN", help="plan folders; the first is the reference")
+    compare.add_argument("--out", type=Path, required=True, help="folder for compare.html, compare.csv, moves.csv, compare.json")
+    export = commands.add_parser("export", help="write a plan folder as GeoJSON, GeoPackage, CSV or XLSX")
+    export.add_argument("plan", type=Path, metavar="PLAN", help="a plan folder")
+    export.add_argument("--format", choices=EXPORT_FORMATS, required=True, help="geojson, gpkg, or the school list as csv/xlsx")
+    export.add_argument("--layer", choices=GPKG_LAYERS[:3], default="districts", help="GeoJSON: which layer (default %(default)s)")
+    export.add_argument("--out", type=Path, required=True, help="the file to write")
     return parser
 
 
@@ -445,10 +571,23 @@ def cells_from_args(args: argparse.Namespace) -> list[Cell]:
         raise InputError(f"--{option_name(exc.field)} {exc.detail}") from None
 
 
-def _check_positive(args: argparse.Namespace) -> None:
+def _check_run_options(args: argparse.Namespace) -> None:
+    """The numbers are positive and the basemap has its key."""
     for name in ("time_limit", "jobs", "workers"):
         if getattr(args, name) is not None and getattr(args, name) <= 0:
             raise InputError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
+    if args.basemap == "tianditu" and not args.tianditu_key:
+        raise InputError("--basemap tianditu needs --tianditu-key KEY (a free key from the Tianditu site)")
+
+
+def _check_plan_options(args: argparse.Namespace, cells: list[Cell]) -> None:
+    """The options of a given plan go with --plan, one value each."""
+    if args.plan is None and (args.core_swap or args.close):
+        raise InputError("--core-swap and --close edit a given plan; add --plan FILE")
+    if args.plan is not None and args.cores != (GIVEN_CORES,):
+        raise InputError("--cores chooses cores for the solver; a given plan has its own, so drop --cores")
+    if args.plan is not None and len(cells) > 1:
+        raise InputError("--plan scores one plan against one set of rules; give each rule option one value")
 
 
 def job_from_args(args: argparse.Namespace) -> Job:
@@ -456,16 +595,20 @@ def job_from_args(args: argparse.Namespace) -> Job:
     if args.command == "rerun":
         job = job_from_plan(args.plan_json, args.out, cache_dir=None if args.no_cache else args.cache_dir)
         return replace(job, verbose=args.verbose)
-    _check_positive(args)
+    _check_run_options(args)
     cells = cells_from_args(args)
+    _check_plan_options(args, cells)
     common = dict(out=args.out, rules=cells[0].rules, seed=args.seed, time_limit=args.time_limit, jobs=args.jobs,
                   strict=args.strict, rules_file=args.rules_file, network_type=args.network_type, verbose=args.verbose,
-                  cache_dir=None if args.no_cache else args.cache_dir, sweep=tuple(cells) if len(cells) > 1 else (),
-                  scheduler=args.scheduler, workers=args.workers)
+                  cache_dir=None if args.no_cache else args.cache_dir, plan=args.plan,
+                  core_swaps=tuple(args.core_swap), closed=tuple(args.close), lang=args.lang, basemap=args.basemap,
+                  basemap_key=args.tianditu_key, sweep=tuple(cells) if len(cells) > 1 else (), scheduler=args.scheduler,
+                  workers=args.workers)
     if args.command == "demo":
         with logged_step(logger, "preparing the demo county"):
             files = ensure_demo()
-        return Job(osm=files.osm, schools=files.schools, title=f"{COUNTY_NAME}学区划分方案", notice=DEMO_NOTICE, **common)
+        return Job(osm=files.osm, schools=files.schools, title=f"{COUNTY_NAME}学区划分方案", notice=DEMO_NOTICE,
+                   source=DEMO_NOTICE, **common)
     return Job(osm=args.osm, schools=args.schools, title=args.title, coords=args.coords, place=args.place,
                osm_schools=args.osm_schools, **common)
 
@@ -514,18 +657,45 @@ def console_progress() -> Iterator[None]:
         handler.close()
 
 
+def run_compare(args: argparse.Namespace) -> Comparison:
+    """``compare``: read the plan folders, compare them with the first and write the four files."""
+    if len(args.plans) < 2:
+        raise InputError("compare needs at least two plan folders, the reference first")
+    comparison = compare_plans([read_plan_folder(path) for path in args.plans])
+    with logged_step(logger, f"writing the comparison to {args.out}"):
+        files = write_compare_files(comparison, args.out)
+    _print_comparison(comparison, files)
+    return comparison
+
+
+def run_export(args: argparse.Namespace) -> Path:
+    """``export``: write the plan folder in the chosen format."""
+    with logged_step(logger, f"writing {args.plan} as {args.format}"):
+        path = export_plan(read_plan_folder(args.plan), args.format, args.out, layer=args.layer)
+    console.print(f"  {escape(str(path))}")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code (2: bad input, nothing written; 1: ``--strict`` and
+    the given plan breaks a rule, its files written)."""
     args = build_parser().parse_args(argv)
     warnings.showwarning = _show_warning
     try:
         with console_progress():
-            if args.command == "batch":
+            if args.command == "compare":
+                run_compare(args)
+            elif args.command == "export":
+                run_export(args)
+            elif args.command == "batch":
                 return run_batch(args)
-            job = job_from_args(args)
-            if job.sweep:
-                return run_sweep_job(job)
-            run(job)
+            else:
+                job = job_from_args(args)
+                if job.sweep:
+                    return run_sweep_job(job)
+                result = run(job)
+                if job.strict and result.violations:
+                    return 1
     except InputError as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2

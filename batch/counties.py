@@ -17,7 +17,7 @@ with its message and the others go on.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -90,7 +90,8 @@ def read_counties(path: str | Path, *, defaults: CountyFiles | None = None) -> l
 
 def run_counties(
     client: Client, counties: Sequence[County], out: str | Path, *, rules: Rules | None = None,
-    time_limit: float = DEFAULT_TIME_LIMIT_S, seed: int = 0, on_done: Callable[[County, dict], None] | None = None,
+    time_limit: float = DEFAULT_TIME_LIMIT_S, seed: int = 0, map_options: Mapping[str, object] | None = None,
+    inputs: Mapping[str, dict] | None = None, on_done: Callable[[County, dict], None] | None = None,
 ) -> Summary:
     """Plan every county on the cluster of ``client``; write ``out/<county>/`` and the batch's summaries.
 
@@ -105,6 +106,10 @@ def run_counties(
         The rules every county keeps (its rules file adds its locks).
     time_limit, seed
         Of each county's solve.
+    map_options : mapping, optional
+        The options of :func:`maps.write_plan_files` but the title (lang, source, basemap, basemap_key).
+    inputs : mapping, optional
+        What each county's plan.json records of its inputs, by county name.
     on_done : callable, optional
         Called with each county and its row as it ends.
     """
@@ -116,7 +121,8 @@ def run_counties(
         for county in (county for county in counties if county.problem):
             on_done(county, unreadable[county.name])
     calls = [((county.name, county.files, rules, out / county.folder),
-              dict(rules_file=county.rules_file, time_limit=time_limit, seed=seed)) for county in readable]
+              dict(rules_file=county.rules_file, time_limit=time_limit, seed=seed, inputs=(inputs or {}).get(county.name),
+                   **(map_options or {}))) for county in readable]
     done = run_tasks(client, plan_county, calls,
                      on_done=None if on_done is None else lambda k, row: on_done(readable[k], row))
     planned = {county.name: row for county, row in zip(readable, done)}
@@ -167,7 +173,6 @@ def _counties_of_listing(path: Path, defaults: CountyFiles) -> list[County]:
                         coords=entry.get("coords", defaults.coords))
         counties.append(County(str(entry["name"]), files, rules_file=_beside(path, entry.get("rules"))))
     return counties
-
 
 
 def _beside(listing: Path, value) -> Path | None:

@@ -32,10 +32,12 @@ __all__ = ["run_sweep"]
 
 logger = logging.getLogger(__name__)
 
+
 def run_sweep(
     client: Client, files: CountyFiles, cells: Sequence[Cell], out: str | Path, *, boundary: BaseGeometry | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT_S, seed: int = 0, title: str = DEFAULT_TITLE, notice: str | None = None,
-    inputs: Mapping[str, dict] | None = None, on_done: Callable[[Cell, dict], None] | None = None,
+    map_options: Mapping[str, object] | None = None, inputs: Mapping[str, dict] | None = None,
+    on_done: Callable[[Cell, dict], None] | None = None,
 ) -> Summary:
     """Plan every combination of a sweep on the cluster of ``client``; write the plan folders and the summaries.
 
@@ -54,6 +56,8 @@ def run_sweep(
         Of each combination's solve; the same seed gives each the plan it gets when solved alone.
     title, notice
         Of the maps and reports (each plan's title adds its values).
+    map_options : mapping, optional
+        The other options of :func:`maps.write_plan_files` (lang, source, basemap, basemap_key).
     inputs : mapping, optional
         What each plan's plan.json records of the run's inputs, by plan folder.
     on_done : callable, optional
@@ -66,8 +70,8 @@ def run_sweep(
     """
     out = Path(out)
     shared = _prepare_levels(client, files, cells, boundary)
-    calls = [((shared[cell.rules.level], cell, out), dict(time_limit=time_limit, seed=seed, title=title, notice=notice,
-                                                          inputs=(inputs or {}).get(cell.folder))) for cell in cells]
+    options = dict(time_limit=time_limit, seed=seed, title=title, notice=notice, **(map_options or {}))
+    calls = [((shared[cell.rules.level], cell, out), dict(options, inputs=(inputs or {}).get(cell.folder))) for cell in cells]
     rows = run_tasks(client, plan_cell, calls, on_done=None if on_done is None else lambda k, row: on_done(cells[k], row))
     table = sweep_table(cells, rows)
     table["pareto"] = pareto_efficient(table)

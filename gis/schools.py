@@ -20,7 +20,7 @@ from .coords import WGS84, to_wgs84
 from .errors import InputError
 from .schema import ALL_INDICATORS, BASIC_INDICATOR_LABELS_ZH, INDICATOR_LABELS_ZH
 
-__all__ = ["read_school_table", "level_from_name", "HEADER_ALIASES"]
+__all__ = ["read_school_table", "level_from_name", "HEADER_ALIASES", "read_text_table", "read_geo_file", "as_text", "find_header"]
 
 #: Other spellings of the indicator headers: the per-100 form of the 2012 teacher counts, and the
 #: 2012 standard's name of the 2017 senior-degree count.
@@ -148,18 +148,9 @@ def _read_geo_table(path: Path) -> pd.DataFrame:
     A point gives its coordinates, a polygon a point inside it. Attribute columns go through the
     same header aliases and row checks as a CSV; without any geometry, the 经度/纬度 attributes are used.
     """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's notes on a damaged file; the error says it
-            frame = gpd.read_file(path)
-    except Exception as exc:  # pyogrio/GDAL raise several types for a damaged file
-        reason = str(exc).split(";")[0].strip()
-        raise InputError(f"{path}: cannot read this file as GeoJSON or GeoPackage ({reason}); export it again from the GIS software") from None
-    if frame.empty:
-        raise InputError(f"{path}: the file has no features; add one point feature per school")
+    frame = read_geo_file(path)
     geometry = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else None
-    table = pd.DataFrame(frame.drop(columns=geometry.name) if geometry is not None else frame)
-    table = table.astype(object).where(table.notna(), "").astype(str)
+    table = as_text(pd.DataFrame(frame.drop(columns=geometry.name) if geometry is not None else frame))
     if geometry is None or geometry.isna().all():
         return table
     coordinate_keys = {_header_key(alias) for alias in (*HEADER_ALIASES["lon"], *HEADER_ALIASES["lat"])}
@@ -288,3 +279,44 @@ def level_from_name(name: str) -> str | None:
         if marker in name:
             return level
     return None
+
+
+def read_text_table(path: str | Path) -> pd.DataFrame:
+    """A CSV table (UTF-8, UTF-8 BOM or GBK) or the first sheet of a spreadsheet, every column as text.
+
+    The same checks as :func:`read_school_table` (a missing, empty or unreadable file raises
+    :class:`InputError`), for other tables of schools such as a planner's 学区 list.
+    """
+    return _read_raw_table(Path(path))
+
+
+def read_geo_file(path: str | Path, *, layer: str | None = None, needs: str = "one point feature per school") -> gpd.GeoDataFrame:
+    """A layer of a GeoJSON or GeoPackage file (the first by default).
+
+    A file that cannot be read, or holds no feature, raises :class:`InputError` (``needs``: what
+    the file should hold).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's notes on a damaged file; the error says it
+            frame = gpd.read_file(path, layer=layer)
+    except Exception as exc:  # pyogrio/GDAL raise several types for a damaged file
+        reason = str(exc).split(";")[0].strip()
+        raise InputError(f"{path}: cannot read this file as GeoJSON or GeoPackage ({reason}); export it again from the GIS software") from None
+    if frame.empty:
+        raise InputError(f"{path}: the file has no features; add {needs}")
+    return frame
+
+
+def as_text(table: pd.DataFrame) -> pd.DataFrame:
+    """Every column as text, a missing value as the empty string (as a CSV reads)."""
+    return table.astype(object).where(table.notna(), "").astype(str)
+
+
+def find_header(headers, aliases) -> str | None:
+    """The first of ``headers`` spelled like one of ``aliases`` (in the aliases' order), or None.
+
+    Spellings compare as :data:`HEADER_ALIASES` do: case, spaces and underscores ignored.
+    """
+    by_key = {_header_key(h): h for h in headers}
+    return next((by_key[_header_key(a)] for a in aliases if _header_key(a) in by_key), None)

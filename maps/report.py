@@ -32,6 +32,8 @@ def render_report(
     standards: pd.DataFrame,
     between_cv: pd.DataFrame,
     notice: str | None = None,
+    violations: list[dict] = (),
+    rule_labels: dict[str, str] | None = None,
 ) -> str:
     """Render the report as standalone HTML.
 
@@ -39,7 +41,9 @@ def render_report(
     :func:`partition.metrics.district_summary` joined with the names, ``cv_table`` from
     :func:`partition.metrics.indicator_cv_table`, ``standards`` from
     :func:`partition.metrics.standard_verdicts` and ``between_cv`` from
-    :func:`partition.metrics.between_district_cv`.
+    :func:`partition.metrics.between_district_cv`; ``violations`` are the rules the plan breaks
+    (:class:`partition.violations.Violation` as dicts, with ``school`` and ``district_name``),
+    listed at the top, ``rule_labels`` their rules' names.
     """
     return render_page(
         "report.html.j2",
@@ -56,6 +60,8 @@ def render_report(
         verdict_labels=VERDICT_LABELS,
         naming_labels=NAMING_LABELS,
         level_labels=LEVEL_LABELS_ZH,
+        violations=list(violations),
+        rule_labels=rule_labels or {},
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 import geopandas as gpd
@@ -35,8 +36,9 @@ from .problem import SECONDS_PER_MINUTE, Problem
 from .rules import GIVEN_CORES, Locks, Rules
 from .solve import DEFAULT_TIME_LIMIT_S, solve
 from .territory import school_neighbours, territory_polygons
+from .violations import Violation, find_violations
 
-__all__ = ["Result", "plan_districts", "prepare", "Prepared"]
+__all__ = ["Result", "plan_districts", "prepare", "Prepared", "county_areas", "select_schools", "prepare_selected"]
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +78,9 @@ class Result:
         The 乡镇/街道 areas of the OSM file (empty when it has none).
     boundary : shapely geometry or None
         The county outline the territories are clipped to.
+    violations : tuple of Violation
+        Every rule the plan breaks (:func:`partition.violations.find_violations`): empty for
+        the solver's plans, listed for a given one.
     """
 
     plan: Plan
@@ -88,6 +93,7 @@ class Result:
     roads: RoadNetwork
     townships: gpd.GeoDataFrame
     boundary: BaseGeometry | None = None
+    violations: tuple[Violation, ...] = ()
 
     @property
     def rules(self) -> Rules:
@@ -178,6 +184,8 @@ class Prepared:
         """
         if rules.level != self.problem.rules.level:
             raise ValueError(f"level '{rules.level}' covers other schools than '{self.problem.rules.level}'; prepare it anew")
+        _check_rule_inputs(rules, self.schools)
+        _check_lock_ids(rules.locks, self.schools)
         problem = _problem(self.schools, self.problem.seconds, self.problem.neighbours, rules)
         return replace(self, problem=problem)
 
@@ -198,41 +206,70 @@ class Prepared:
             return Result(
                 plan=plan, problem=self.problem, schools=frame, districts=districts, cv_table=cv_table,
                 standards=standard_verdicts(cv_table), between_cv=between_district_cv(frame), roads=self.roads,
-                townships=self.townships, boundary=self.boundary,
+                townships=self.townships, boundary=self.boundary, violations=find_violations(self.problem, plan),
             )
 
 
 def prepare(
     schools: gpd.GeoDataFrame, roads: RoadNetwork, rules: Rules, *, townships: gpd.GeoDataFrame | None = None,
     boundary: BaseGeometry | None = None, strict: bool = False, cache_dir: str | os.PathLike | None = None,
+    cores: Collection[str] | None = None,
 ) -> Prepared:
     """Everything before the solve: townships, the level's schools, snapping, travel times, cores, checks.
 
-    Parameters as :func:`plan_districts`.
+    Parameters as :func:`plan_districts`; ``cores`` (school ids) are a given plan's cores, used
+    instead of the rules' choice. The steps are :func:`county_areas`, :func:`select_schools`
+    and :func:`prepare_selected`.
     """
+    townships, boundary = county_areas(roads, townships=townships, boundary=boundary)
+    chosen = select_schools(schools, roads, rules, townships=townships, strict=strict)
+    return prepare_selected(chosen, roads, rules, townships=townships, boundary=boundary, cache_dir=cache_dir, cores=cores)
+
+
+def county_areas(
+    roads: RoadNetwork, *, townships: gpd.GeoDataFrame | None = None, boundary: BaseGeometry | None = None
+) -> tuple[gpd.GeoDataFrame, BaseGeometry | None]:
+    """The 乡镇/街道 areas and the county outline: the ones given, else those of the roads' OSM file."""
     areas = _admin_areas(roads, need=townships is None or boundary is None)
     townships = _areas_of_level(areas, TOWNSHIP_LEVEL) if townships is None else townships
-    boundary = _county_outline(areas) if boundary is None else boundary
+    return townships, _county_outline(areas) if boundary is None else boundary
+
+
+def select_schools(
+    schools: gpd.GeoDataFrame, roads: RoadNetwork, rules: Rules, *, townships: gpd.GeoDataFrame, strict: bool = False
+) -> gpd.GeoDataFrame:
+    """The schools one plan covers, with their 乡镇/街道 and road nodes; the rules' inputs checked."""
     schools = _schools_of_level(assign_townships(schools, townships), rules.level)
-    _check_rule_inputs(rules, schools)  # here, and the locks after snapping, to fail before routing
+    _check_rule_inputs(rules, schools)
     with logged_step(logger, f"placing {len(schools)} schools on {roads.n_nodes:,} road nodes"):
         schools = snap_schools(schools, roads, strict=strict)
     _check_lock_ids(rules.locks, schools)
+    return schools
+
+
+def prepare_selected(
+    schools: gpd.GeoDataFrame, roads: RoadNetwork, rules: Rules, *, townships: gpd.GeoDataFrame,
+    boundary: BaseGeometry | None, cache_dir: str | os.PathLike | None = None, cores: Collection[str] | None = None,
+) -> Prepared:
+    """Travel times, cores and the :class:`Problem` of the schools :func:`select_schools` chose."""
     with logged_step(logger, "computing travel times between schools"):
         engine = TravelTimeEngine(roads)
         nodes = schools["node"].to_numpy()
         seconds, _ = cached_matrix(engine, nodes, cache_dir=cache_dir)
         nearest, _ = engine.nearest_source(nodes, toward=True)
     neighbours = school_neighbours(nearest, roads.edges["u"].to_numpy(), roads.edges["v"].to_numpy(), len(schools))
-    return Prepared(_problem(schools, seconds, neighbours, rules), schools, roads, nearest, townships, boundary)
+    return Prepared(_problem(schools, seconds, neighbours, rules, cores=cores), schools, roads, nearest, townships, boundary)
 
 
-def _problem(schools: gpd.GeoDataFrame, seconds: np.ndarray, neighbours: tuple, rules: Rules) -> Problem:
-    """The problem the rules make of placed schools and their travel times: cores given or chosen, locks checked."""
-    _check_rule_inputs(rules, schools)
-    _check_lock_ids(rules.locks, schools)
-    is_core = _core_mask(schools, seconds, rules)
-    _check_fixed_cores(rules.locks, schools, is_core)
+def _problem(
+    schools: gpd.GeoDataFrame, seconds: np.ndarray, neighbours: tuple, rules: Rules, *, cores: Collection[str] | None = None,
+) -> Problem:
+    """The problem the rules make of placed schools and their travel times: cores given or chosen, fixed cores checked."""
+    if cores is None:
+        is_core = _core_mask(schools, seconds, rules)
+        _check_fixed_cores(rules.locks, schools, is_core)
+    else:  # a given plan's cores; a lock it breaks is listed among its violations
+        is_core = schools["school_id"].isin(cores).to_numpy()
     check_names(rules.naming, schools, is_core)
     return Problem.from_schools(schools, seconds, rules, is_core=is_core, neighbours=neighbours)
 
@@ -311,5 +348,5 @@ def _territories(frame: gpd.GeoDataFrame, roads: RoadNetwork, nearest: np.ndarra
     assigned = labels != ""
     territories = territory_polygons(points[assigned], labels[assigned], boundary=boundary)
     names = frame[frame["is_core"]].set_index("district")
-    return territories.join(names[["district_name", "district_head", "core_name"]], on="district")
+    return territories.join(names[["district_name", "district_head", "core_school_id", "core_name"]], on="district")
 

@@ -10,16 +10,20 @@ import numpy as np
 from .problem import BALANCE_WEIGHT, TIE_WEIGHT, Problem, Rules
 
 __all__ = [
-    "Plan", "PLAN_SCHEMA_VERSION", "PLAN_STATUSES", "UNASSIGNED", "STUDENT_MINUTES", "STUDENT_MINUTES_LABEL", "PLAN_DEFINITIONS",
-    "tool_version",
+    "Plan", "PLAN_SCHEMA_VERSION", "PLAN_STATUSES", "UNASSIGNED", "GIVEN", "STUDENT_MINUTES", "STUDENT_MINUTES_LABEL",
+    "PLAN_DEFINITIONS", "district_keys", "tool_version",
 ]
 
 #: Version of the plan.json / plan.csv layout; bump when a field changes meaning.
+#: 3: the total is ``student_minutes_longer_trip``; ``definitions``, ``edits`` and ``violations`` added;
+#: ``bound`` and ``gap`` are null for a given plan.
 PLAN_SCHEMA_VERSION = 3
 #: The ``core_of`` value of a school left out of the plan.
 UNASSIGNED = -1
-#: A plan's ``status``: proven optimal, or found with a proven gap (a time limit stopped the search).
+#: A solved plan's ``status``: proven optimal, or found with a proven gap (a time limit stopped the search).
 PLAN_STATUSES = ("optimal", "feasible")
+#: ``Plan.status`` (and ``solver``) of a plan that was given, not solved: it is scored as it is.
+GIVEN = "given"
 #: The package whose version plan.json records.
 PACKAGE = "xuequ"
 #: What the plan minimises first, in plan.json, and the words every output calls it by (the report,
@@ -34,8 +38,8 @@ PLAN_DEFINITIONS = {
     "imbalance_students": "the sum over 学区 of |学区 enrollment (core included) − the mean 学区 enrollment|, in students",
     "objective": f"{STUDENT_MINUTES} + objective_weights.imbalance_students × imbalance_students + a tie-break below "
     "objective_weights.tie_break_max per member school (a fixed weight of each school-core pair)",
-    "bound": "the solver's proven lower bound on the objective",
-    "gap": "(objective − bound) / objective; 0 when the plan is proven optimal",
+    "bound": "the solver's proven lower bound on the objective (null for a given plan)",
+    "gap": "(objective − bound) / objective; 0 when the plan is proven optimal (null for a given plan)",
     "input_hash": "SHA-256 of the schools, enrollments, cores and school-to-school travel times the solver saw",
 }
 _UNKNOWN_VERSION = "unknown"
@@ -47,6 +51,13 @@ def tool_version() -> str:
         return metadata.version(PACKAGE)
     except metadata.PackageNotFoundError:
         return _UNKNOWN_VERSION
+
+
+def district_keys(core_of) -> dict[int, str]:
+    """The key of each 学区 by its core's position: ``D01``, ``D02``, ... in the order of the positions."""
+    core_of = np.asarray(core_of)
+    cores = np.flatnonzero(core_of == np.arange(len(core_of)))
+    return {int(c): f"D{k + 1:02d}" for k, c in enumerate(cores)}
 
 
 @dataclass(frozen=True)
@@ -61,14 +72,15 @@ class Plan:
     rules : Rules
     solver : str
     status : str
-        ``optimal``, ``feasible`` (a time limit stopped the search; see ``gap``).
+        ``optimal``, ``feasible`` (a time limit stopped the search; see ``gap``), or ``given``
+        (a planner's plan, scored as it is: :func:`partition.score_plan`).
     objective : float
         The objective (:func:`partition.model.objective_value`): student-minutes plus the small
         imbalance and tie-break terms.
-    bound : float
-        The solver's proven lower bound on the objective.
-    gap : float
-        ``(objective - bound) / objective``, 0 when proven optimal.
+    bound : float or None
+        The solver's proven lower bound on the objective (None for a given plan).
+    gap : float or None
+        ``(objective - bound) / objective``, 0 when proven optimal (None for a given plan).
     seed : int
     input_hash : str
     student_minutes : float
@@ -76,6 +88,11 @@ class Plan:
         and from the core, in minutes.
     imbalance : float
         Σ over 学区 of |its enrollment − the mean|, in students.
+    district_names : tuple of str
+        The planner's name of each 学区, in the order of the cores' positions; empty: each 学区
+        is named after its core school.
+    edits : tuple of str
+        The what-if edits made to a given plan, in order (``core-swap OLD=NEW``, ``close S -> T``).
     """
 
     core_of: tuple[int, ...]
@@ -83,12 +100,14 @@ class Plan:
     solver: str
     status: str
     objective: float
-    bound: float
-    gap: float
+    bound: float | None
+    gap: float | None
     seed: int
     input_hash: str
     student_minutes: float = 0.0
     imbalance: float = 0.0
+    district_names: tuple[str, ...] = ()
+    edits: tuple[str, ...] = ()
 
     @classmethod
     def from_assignment(cls, problem: Problem, core_of: np.ndarray, **result) -> "Plan":
@@ -102,14 +121,20 @@ class Plan:
             "rules": self.rules.to_dict(),
             "solver": self.solver,
             "status": self.status,
-            "objective": round(self.objective, 6),
-            "bound": round(self.bound, 6),
-            STUDENT_MINUTES: round(self.student_minutes, 6),
+            "objective": _rounded(self.objective, 6),
+            "bound": _rounded(self.bound, 6),
+            STUDENT_MINUTES: _rounded(self.student_minutes, 6),
             "imbalance_students": round(self.imbalance, 6),
             "objective_weights": {STUDENT_MINUTES: 1.0, "imbalance_students": BALANCE_WEIGHT, "tie_break_max": TIE_WEIGHT},
-            "gap": round(self.gap, 9),
+            "gap": _rounded(self.gap, 9),
             "seed": self.seed,
             "input_hash": self.input_hash,
             "tool_version": tool_version(),
             "definitions": PLAN_DEFINITIONS,
+            "edits": list(self.edits),
         }
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    """JSON has no infinity: a given plan with a school that cannot reach its core costs None."""
+    return None if value is None or not np.isfinite(value) else round(value, digits)

@@ -64,8 +64,15 @@ def _clip_region(xy: np.ndarray, boundary: BaseGeometry | None, to_metric: pypro
     points = shapely.multipoints(xy)
     if boundary is None:
         return shapely.convex_hull(points).buffer(DEFAULT_MARGIN_M)
-    metric_boundary = shapely.transform(boundary, lambda c: np.column_stack(to_metric.transform(c[:, 0], c[:, 1])))
-    return shapely.union(shapely.make_valid(metric_boundary), points.buffer(DEFAULT_MARGIN_M / 10))
+    metric_boundary = shapely.make_valid(
+        shapely.transform(boundary, lambda c: np.column_stack(to_metric.transform(c[:, 0], c[:, 1])))
+    )
+    # Only points outside, or within the margin of the edge, widen the region: buffering all of a
+    # large county's road nodes takes minutes and adds nothing.
+    inner = shapely.buffer(metric_boundary, -DEFAULT_MARGIN_M / 10)
+    shapely.prepare(inner)
+    near_edge = xy[~shapely.contains_xy(inner, xy[:, 0], xy[:, 1])]
+    return shapely.union(metric_boundary, shapely.multipoints(near_edge).buffer(DEFAULT_MARGIN_M / 10))
 
 
 def _union_cells(cells: np.ndarray) -> BaseGeometry:

@@ -6,6 +6,7 @@ far above what it needs, so each is proven optimal and its plan is unique.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -86,6 +87,7 @@ def test_each_combination_is_the_plan_it_gets_alone(sweep_out, county_inputs, tm
         alone = plan_districts(schools, roads, rules, time_limit=float(TIME_LIMIT), jobs=1)
         assert alone.plan.status == "optimal"
         written = write_plan_files(alone, tmp_path / row.folder)
+        assert sorted(p.name for p in (sweep_out / row.folder).iterdir()) == sorted(OUTPUT_FILES)
         for name in COMPARED_FILES:
             assert (sweep_out / row.folder / name).read_bytes() == written[name].read_bytes(), (row.folder, name)
         assert row.student_minutes == pytest.approx(alone.plan.student_minutes, abs=0.05)
@@ -94,6 +96,27 @@ def test_each_combination_is_the_plan_it_gets_alone(sweep_out, county_inputs, tm
         assert row.longest_trip_min == pytest.approx(members[["minutes_to_core", "minutes_from_core"]].max(axis=1).max())
         assert row.max_deviation <= rules.balance + 1e-9
         assert row.longest_trip_min <= rules.max_minutes
+
+
+def test_a_combination_reruns_from_its_plan_json_to_the_same_files(sweep_out, tmp_path):
+    folder = sweep_out / "max-minutes-30_balance-0.4"
+    record = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+    assert record["inputs"]["rules"]["max_minutes"] == 30 and record["inputs"]["rules"]["balance"] == 0.4
+    assert record["title"].endswith("(max-minutes 30, balance 0.4)")
+    assert app.main(["rerun", str(folder / "plan.json"), "--out", str(tmp_path / "again"), "--no-cache"]) == 0
+    for name in OUTPUT_FILES:
+        assert (tmp_path / "again" / name).read_bytes() == (folder / name).read_bytes(), name
+
+
+def test_compare_reads_two_combinations_and_agrees_with_the_sweep_table(sweep_out, tmp_path):
+    table = pd.read_csv(sweep_out / "sweep.csv", encoding="utf-8-sig").set_index("folder")
+    first, second = table.index[0], table.index[-1]
+    assert app.main(["compare", str(sweep_out / first), str(sweep_out / second), "--out", str(tmp_path / "compared")]) == 0
+    figures = json.loads((tmp_path / "compared" / "compare.json").read_text(encoding="utf-8"))["figures"]
+    for folder in (first, second):
+        assert figures["longest_trip"]["values"][folder] == pytest.approx(table.loc[folder, "longest_trip_min"], abs=0.005)
+        assert figures["max_deviation"]["values"][folder] == pytest.approx(table.loc[folder, "max_deviation"], abs=5e-5)
+        assert figures["n_districts"]["values"][folder] == table.loc[folder, "districts"]
 
 
 def test_the_sweep_table_marks_the_choices_nothing_beats(sweep_out):
@@ -201,6 +224,10 @@ def test_a_batch_plans_the_good_county_and_reports_the_broken_one(county, tmp_pa
     assert sorted(p.name for p in (out / "甲县").iterdir()) == sorted(OUTPUT_FILES)
     assert not (out / "乙县").exists()
     assert "乙县" in capsys.readouterr().err
+    # the county's plan.json records its own files, so that it reruns alone to the same files
+    assert app.main(["rerun", str(out / "甲县" / "plan.json"), "--out", str(tmp_path / "again"), "--no-cache"]) == 0
+    for name in OUTPUT_FILES:
+        assert (tmp_path / "again" / name).read_bytes() == (out / "甲县" / name).read_bytes(), name
     page = browser.new_page()
     page.goto((out / "summary.html").as_uri())
     assert page.locator("#summary tr.nofile").inner_text().startswith("乙县")
