@@ -60,6 +60,7 @@ from partition.compare import Comparison, compare_plans
 from partition.export import EXPORT_FORMATS, GPKG_LAYERS, export_plan
 from partition.pipeline import Result, plan_districts
 from partition.plan import GIVEN, PLAN_SCHEMA_VERSION, STUDENT_MINUTES, STUDENT_MINUTES_LABEL, tool_version
+from partition.planfile import plan_file
 from partition.rules import (
     DEFAULT_BALANCE,
     DEFAULT_MAX_MINUTES,
@@ -234,7 +235,7 @@ def inputs_record(job: Job) -> dict:
         "time_limit_s": job.time_limit,
         "jobs": job.jobs,
         "strict": job.strict,
-        "plan": _file_record(job.plan) if job.plan else None,
+        "plan": _file_record(plan_file(job.plan)) if job.plan else None,
         "core_swaps": [list(pair) for pair in job.core_swaps],
         "closed": list(job.closed),
         "lang": job.lang,

@@ -23,7 +23,7 @@ from gis.schools import GEO_SUFFIXES, HEADER_ALIASES, as_text, find_header, read
 
 from .plan import UNASSIGNED
 
-__all__ = ["GivenPlan", "Assignment", "read_plan", "DISTRICT_HEADERS", "CORE_HEADERS", "PLAN_TABLE"]
+__all__ = ["GivenPlan", "Assignment", "read_plan", "plan_file", "DISTRICT_HEADERS", "CORE_HEADERS", "PLAN_TABLE"]
 
 #: Headers of the planner's 学区 label, in order of preference (plan.csv has both a key and a name).
 DISTRICT_HEADERS = ("学区名称", "学区", "district_name", "district")
@@ -272,16 +272,22 @@ def read_plan(path: str | Path) -> GivenPlan:
     GivenPlan
         Match it with the school table through :meth:`GivenPlan.assign`.
     """
-    path = Path(path)
-    if path.is_dir():
-        if not (path / PLAN_TABLE).is_file():
-            raise InputError(f"{path}: a folder without {PLAN_TABLE}; give a plan folder written by this tool, or the plan file itself")
-        path = path / PLAN_TABLE
+    path = plan_file(path)
     if not path.is_file():
         raise InputError(f"{path}: no such plan file; check the path")
     if path.suffix.lower() in GEO_SUFFIXES:
         return _read_geo_plan(path)
     return _rows_plan(_read_spreadsheet(path) if path.suffix.lower() in SPREADSHEET_SUFFIXES else read_text_table(path), path)
+
+
+def plan_file(path: str | Path) -> Path:
+    """The file a plan's path names: the path itself, or a plan folder's plan.csv."""
+    path = Path(path)
+    if not path.is_dir():
+        return path
+    if not (path / PLAN_TABLE).is_file():
+        raise InputError(f"{path}: a folder without {PLAN_TABLE}; give a plan folder written by this tool, or the plan file itself")
+    return path / PLAN_TABLE
 
 
 def _read_spreadsheet(path: Path) -> pd.DataFrame:

@@ -60,6 +60,7 @@ def test_comma_lists_in_rule_options_make_the_cells():
 
 @pytest.mark.parametrize(("options", "named"), [
     (["--max-minutes", "25,-5"], "--max-minutes"), (["--balance", "0.2,nan"], "--balance"), (["--members", "2-6,5-3"], "--members"),
+    (["--plan", "proposal.csv", "--max-minutes", "20,30"], "--plan"), (["--workers", "0", "--balance", "0.2,0.3"], "--workers"),
 ])
 def test_a_bad_value_in_a_list_names_its_option_and_writes_nothing(tmp_path, capsys, options, named):
     out = tmp_path / "out"
