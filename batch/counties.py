@@ -103,7 +103,7 @@ def run_counties(
     out : path
         The folder: one plan folder per county, ``summary.csv``, ``summary.html`` and ``overview.html``.
     rules : Rules, optional
-        The rules every county keeps (its rules file adds its locks).
+        The rules every county keeps (its rules file adds its locks and 学区 names).
     time_limit, seed
         Of each county's solve.
     map_options : mapping, optional
