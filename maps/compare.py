@@ -16,7 +16,6 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
-import jinja2
 from branca.element import MacroElement
 from folium.template import Template
 
@@ -25,6 +24,7 @@ from partition.compare import Comparison, match_districts
 from partition.tables import PlanTables
 
 from .assets import offline_html
+from .pages import render_page
 from .render import render_plan_map
 
 __all__ = ["compare_page", "compare_map", "write_compare_files", "COMPARE_FILES", "MOVED_CLASS", "is_compare_folder"]
@@ -39,11 +39,6 @@ UNMATCHED_PREFIX = "Z"
 _RING_STYLE = {"radius": 13, "color": "#d0021b", "weight": 3, "fill": False, "className": MOVED_CLASS}
 #: Moves listed in the page (all of them are in moves.csv).
 LISTED_MOVES = 500
-
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("maps", "templates"), autoescape=True, undefined=jinja2.StrictUndefined,
-    keep_trailing_newline=True,
-)
 
 
 class _CompareLink(MacroElement):
@@ -124,8 +119,8 @@ def compare_page(comparison: Comparison, *, title: str = COMPARE_TITLE) -> str:
         maps.append({"name": plan.name, "page": offline_html(compare_map(plan, _moved_points(plan, moves), keys=keys))})
     table = comparison.figure_table()
     best = comparison.best()
-    return _TEMPLATES.get_template("compare.html.j2").render(
-        title=title, names=comparison.names, figures=table.to_dict("records"), best=best.to_dict("index"),
+    return render_page(
+        "compare.html.j2", title=title, names=comparison.names, figures=table.to_dict("records"), best=best.to_dict("index"),
         pairs=comparison.pairs, moves=comparison.moves.head(LISTED_MOVES).to_dict("records"),
         n_moves=len(comparison.moves), maps=maps,
     )

@@ -9,15 +9,26 @@ from gis.errors import InputError
 from .model import enrollment_band, reachable_members
 from .problem import LIMIT_TOL_MIN, SECONDS_PER_MINUTE, Problem
 
-__all__ = ["InfeasibleError", "explain_infeasible"]
+__all__ = ["InfeasibleError", "explain_infeasible", "INFEASIBLE"]
+
+#: The status of rules under which no plan exists (where a table lists it beside plans' statuses).
+INFEASIBLE = "infeasible"
 
 
 class InfeasibleError(InputError):
-    """No plan keeps the rules; ``reasons`` lists why, each with what would make a plan possible."""
+    """No plan keeps the rules; ``reasons`` lists why, each with what would make a plan possible.
 
-    def __init__(self, reasons: list[str]):
+    ``smallest_limit`` is the smallest travel limit (minutes) at which a plan exists under the
+    other rules, when the search for it found one.
+    """
+
+    def __init__(self, reasons: list[str], smallest_limit: float | None = None):
         self.reasons = list(reasons)
+        self.smallest_limit = smallest_limit
         super().__init__("no plan keeps these rules:\n  " + "\n  ".join(self.reasons))
+
+    def __reduce__(self):  # pickled across processes (Dask workers) with both attributes
+        return type(self), (self.reasons, self.smallest_limit)
 
 
 def explain_infeasible(problem: Problem) -> list[str]:

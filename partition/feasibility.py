@@ -99,11 +99,11 @@ def rules_to_relax(problem: Problem, *, time_limit: float = PROBE_TIME_LIMIT_S) 
     return found
 
 
-def limit_hint(problem: Problem, *, time_limit: float = PROBE_TIME_LIMIT_S) -> list[str]:
-    """The smallest feasible travel limit, as a sentence (none without a limit)."""
+def limit_hint(problem: Problem, *, time_limit: float = PROBE_TIME_LIMIT_S) -> tuple[list[str], float | None]:
+    """The smallest feasible travel limit, as a sentence (none without a limit), and its value."""
     if problem.rules.max_minutes is None:
-        return []
+        return [], None
     limit = smallest_feasible_limit(problem, time_limit=time_limit)
     if limit is None:
-        return ["no travel limit gives a plan under the other rules; relax them first"]
-    return [f"no plan within {problem.rules.max_minutes:g} min; the smallest feasible limit is {limit:.1f} min"]
+        return ["no travel limit gives a plan under the other rules; relax them first"], None
+    return [f"no plan within {problem.rules.max_minutes:g} min; the smallest feasible limit is {limit:.1f} min"], limit

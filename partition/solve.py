@@ -132,7 +132,8 @@ def solve(problem: Problem, *, time_limit: float = DEFAULT_TIME_LIMIT_S, seed: i
                 raise InfeasibleError(["the solver stopped (time limit reached) before finding a plan; raise --time-limit"])
             reasons = ["the rules cannot all hold together, although no single school or core rules a plan out",
                        *_relax_hint(problem, time_limit)]
-        raise InfeasibleError(reasons + limit_hint(problem, time_limit=time_limit / LIMIT_SEARCH_PROBES))
+        hint, limit = limit_hint(problem, time_limit=time_limit / LIMIT_SEARCH_PROBES)
+        raise InfeasibleError(reasons + hint, smallest_limit=limit)
 
 
 def available_cores() -> int:
