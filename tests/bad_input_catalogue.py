@@ -318,7 +318,7 @@ CATALOGUE: list[Case] = [
     _option("--indicator-band backbone_teachers_per100:nan", "argument --indicator-band: 'nan' is out of range"),
     _option("--indicator-band backbone_teachers_per100", "argument --indicator-band: 'backbone_teachers_per100': write INDICATOR:X"),
     _option("--indicator-band 身高:0.2", "argument --indicator-band: '身高' is not an indicator"),
-    _option("--level senior", "argument --level: invalid choice: 'senior'"),
+    _option("--level senior", "argument --level: 'senior': choose from all, primary, junior"),
     _option("--coords xyz", "argument --coords: invalid choice: 'xyz'", demo=False),
     _option("--seat nan,inf", "argument --seat: 'nan,inf' is not a position"),
     _refused("rerun not a plan", "files", "`rerun` of a JSON file that is not a plan.json", "not a plan.json of schema",
