@@ -7,6 +7,7 @@
 
 from gis.admin import read_admin_areas
 from gis.errors import InputError
+from gis.inputs import CountyFiles, read_county
 from gis.match import match_schools
 from gis.network import RoadNetwork, read_road_network, snap_schools
 from gis.osm_schools import assign_townships, read_osm_schools
@@ -14,12 +15,14 @@ from gis.schools import read_school_table
 from gis.traveltime import TravelTimeEngine
 
 __all__ = [
+    "CountyFiles",
     "InputError",
     "RoadNetwork",
     "TravelTimeEngine",
     "assign_townships",
     "match_schools",
     "read_admin_areas",
+    "read_county",
     "read_osm_schools",
     "read_road_network",
     "read_school_table",

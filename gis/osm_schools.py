@@ -49,11 +49,12 @@ from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
 from shapely.geometry.base import BaseGeometry
 
 from .admin import TOWNSHIP_LEVEL, read_admin_areas
-from .badrows import BadRow, report_bad_rows
+from .badrows import BadRow, BadRows, report_bad_rows
 from .coords import WGS84
 from .errors import InputError
 from .match import MIN_NAME_SIMILARITY, name_similarity
 from .measure import local_utm_crs
+from .schema import MAX_ENROLLMENT
 from .schools import NAME_LEVEL_MARKERS
 from .ways import check_osm_path
 
@@ -115,6 +116,8 @@ LAST_PRIMARY_GRADE, LAST_JUNIOR_GRADE = 6, 9
 PRESCHOOL_GRADES = frozenset({"k", "pk", "kg", "r"})
 LIST_SEPARATORS = re.compile(r"[;,]")
 RANGE_SEPARATORS = re.compile(r"\s*(?:-|–|~|到|至)\s*")
+#: Grades and ISCED levels are small numbers; a list naming a larger one is not read (``grades=1-99999``).
+LARGEST_LISTED_NUMBER = 99
 
 #: Words that make any institution a non-compulsory one, wherever they stand in its name.
 NON_SCHOOL_WORDS = (
@@ -302,7 +305,7 @@ def schools_from_features(
     report_bad_rows(bad_rows, source=source, strict=strict)
     schools = gpd.GeoDataFrame(pd.DataFrame(rows, columns=CANONICAL_COLUMNS), geometry="geometry", crs=WGS84)
     schools = schools.astype({"enrollment": np.int64, "enrollment_estimated": bool, "is_core": bool, "source_row": np.int64})
-    schools.attrs.update(dropped=bad_rows, excluded=excluded, merged=merged)
+    schools.attrs.update(dropped=BadRows(bad_rows), excluded=excluded, merged=merged)
     return schools
 
 
@@ -570,7 +573,7 @@ def _parse_number_list(value: str, words: Mapping[str, int]) -> set[int] | None:
     numbers: set[int] = set()
     for part in LIST_SEPARATORS.split(value.lower()):
         ends = [_number(end, words) for end in RANGE_SEPARATORS.split(part.strip(), maxsplit=1)]
-        if any(end is None for end in ends) or ends[0] > ends[-1]:
+        if any(end is None for end in ends) or not ends[0] <= ends[-1] <= LARGEST_LISTED_NUMBER:
             return None
         numbers.update(range(ends[0], ends[-1] + 1))
     return numbers
@@ -590,10 +593,10 @@ TAG_PARSERS: tuple[tuple[str, Callable[[str], frozenset[int] | None]], ...] = (
 
 
 def _enrollment(tags: Mapping[str, str]) -> int | None:
-    """The first of :data:`ENROLLMENT_KEYS` that holds a number ("1200", "1,200", "约1200人")."""
+    """The first of :data:`ENROLLMENT_KEYS` that holds a plausible number ("1200", "1,200", "约1200人")."""
     for key in ENROLLMENT_KEYS:
         digits = re.search(r"\d[\d,]*", tags.get(key, ""))
-        if digits:
+        if digits and int(digits.group().replace(",", "")) <= MAX_ENROLLMENT:
             return int(digits.group().replace(",", ""))
     return None
 

@@ -18,7 +18,11 @@ __all__ = [
     "AREA_LABELS_ZH",
     "CATEGORY_LABELS_ZH",
     "TABLE_HEADERS_ZH",
+    "MAX_ENROLLMENT",
 ]
+
+#: More students than any school has: a larger 在校生数 is a typo (and would overflow the solver's sums).
+MAX_ENROLLMENT = 100_000
 
 #: School levels (学段) of the canonical table.
 LEVELS = ("primary", "junior", "nine_year", "other")

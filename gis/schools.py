@@ -7,6 +7,8 @@ cannot be used are dropped with a warning naming each row, the problem and the f
 
 from __future__ import annotations
 
+import codecs
+import io
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,10 +17,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .badrows import BadRow, report_bad_rows
+from .badrows import BadRow, BadRows, report_bad_rows
 from .coords import WGS84, to_wgs84
 from .errors import InputError
-from .schema import ALL_INDICATORS, BASIC_INDICATOR_LABELS_ZH, INDICATOR_LABELS_ZH
+from .schema import ALL_INDICATORS, BASIC_INDICATOR_LABELS_ZH, INDICATOR_LABELS_ZH, MAX_ENROLLMENT
 
 __all__ = ["read_school_table", "level_from_name", "HEADER_ALIASES", "read_text_table", "read_geo_file", "as_text", "find_header"]
 
@@ -69,6 +71,12 @@ FALSE_VALUES = frozenset({"否", "0", "false", "no", "n", "f", ""})
 #: Students per class assumed when enrollment is missing but the class count is given.
 STUDENTS_PER_CLASS_ESTIMATE = 40
 ENCODINGS = ("utf-8-sig", "gb18030")
+#: Column separators a text table may use; the header line's most frequent one is taken (comma on a tie).
+DELIMITERS = (",", ";", "\t", "|")
+#: Bytes looked at to tell BOM-less UTF-16 (ASCII characters pair with a zero byte) from other text.
+SNIFF_BYTES = 4096
+#: Spellings of numbers that are not finite; a cell holding one is a bad row, not a missing value.
+NON_FINITE_WORDS = frozenset({"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
 #: Spatial files read through pyogrio; the school points give 经度/纬度.
 GEO_SUFFIXES = (".geojson", ".json", ".gpkg")
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", *GEO_SUFFIXES)
@@ -110,36 +118,62 @@ def read_school_table(
         geometry=gpd.points_from_xy(lon, lat),
         crs=WGS84,
     ).reset_index(drop=True)
-    schools.attrs["dropped"] = bad_rows
+    schools.attrs["dropped"] = BadRows(bad_rows)
     return schools
 
 
 def _read_raw_table(path: Path) -> pd.DataFrame:
+    if path.is_dir():
+        raise InputError(f"{path}: a folder, not a school table; give the table file (.csv, .xlsx, .geojson, .gpkg)")
     if not path.is_file():
         raise InputError(f"{path}: no such school table; check the path")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the school table is empty; export it again with a header row and one row per school")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xls"):
-        try:
-            return pd.read_excel(path, dtype=str)
+        try:  # a blank cell is "", as in a CSV (not NaN, which would read as the text "nan")
+            table = pd.read_excel(path, dtype=str, keep_default_na=False)
         except Exception as exc:  # openpyxl raises many types for a damaged workbook
             raise InputError(f"{path}: cannot read this spreadsheet ({exc}); save it again as .xlsx or .csv") from None
+        return _with_rows(table, path)
     if suffix in GEO_SUFFIXES:
         return _read_geo_table(path)
     if suffix not in TABLE_SUFFIXES:
         raise InputError(f"{path}: unsupported table type '{suffix}'; use .csv, .xlsx, .geojson or .gpkg")
-    for encoding in ENCODINGS:
+    text = _decode(path.read_bytes(), path)
+    delimiter = max(DELIMITERS, key=text.split("\n", 1)[0].count)
+    try:
+        table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
+        raise InputError(f"{path}: not a readable CSV table ({exc}); save it as CSV with a header row") from None
+    return _with_rows(table, path)
+
+
+def _with_rows(table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    if table.empty:
+        raise InputError(f"{path}: the school table has a header but no rows; add one row per school")
+    return table
+
+
+def _decode(data: bytes, path: Path) -> str:
+    """The text of a table file: UTF-16 (with or without BOM), UTF-8 (with or without BOM) or GBK."""
+    if data.startswith(b"PK\x03\x04"):
+        raise InputError(f"{path}: this is a spreadsheet (.xlsx) saved under another name; rename it to .xlsx")
+    head = data[:SNIFF_BYTES]
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings: tuple[str, ...] = ("utf-16",)
+    elif b"\0" in head:  # ASCII letters and digits in UTF-16 pair with a zero byte, after (LE) or before (BE)
+        encodings = ("utf-16-le" if head[1::2].count(0) >= head[::2].count(0) else "utf-16-be",)
+    else:
+        encodings = ENCODINGS
+    for encoding in encodings:
         try:
-            table = pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False, skipinitialspace=True)
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
-            raise InputError(f"{path}: not a readable CSV table ({exc}); save it as CSV with a header row") from None
-        if table.empty:
-            raise InputError(f"{path}: the school table has a header but no rows; add one row per school")
-        return table
-    raise InputError(f"{path}: the text encoding is neither UTF-8 nor GBK; save the table as UTF-8 CSV")
+        if "\0" not in text:
+            return text.lstrip("\ufeff")
+    raise InputError(f"{path}: not a text table in UTF-8, UTF-16 or GBK; save the table as UTF-8 CSV")
 
 
 def _read_geo_table(path: Path) -> pd.DataFrame:
@@ -218,10 +252,11 @@ def _normalise_rows(table: pd.DataFrame) -> tuple[pd.DataFrame, list[BadRow]]:
     table["level"] = level.map(LEVEL_VALUES).where(level.ne(""), table["name"].map(level_from_name))
     flag(table["level"].isna(), "unknown 学段", f"use one of {', '.join(k for k in LEVEL_VALUES if not k.isascii())}")
 
-    table = _parse_enrollment(table, flag)
     for column in ("classes", "teachers", *ALL_INDICATORS):
         if column in table:
+            flag(_non_finite(table[column]), f"{HEADER_ALIASES[column][0]} is not a finite number", "write a number, or leave the cell empty")
             table[column] = _numbers(table[column])
+    table = _parse_enrollment(table, flag)
     table["is_core"] = _parse_flags(table.get("is_core", pd.Series("", index=table.index)))
     flag(table["is_core"].isna(), "是否优质 is not yes/no", "write 是 or 否")
     table["township"] = table.get("township", pd.Series("", index=table.index)).astype(str).str.strip()
@@ -247,15 +282,19 @@ def _parse_enrollment(table: pd.DataFrame, flag) -> pd.DataFrame:
     median enrollment of the schools of the same level in the table.
     """
     text = table.get("enrollment", pd.Series("", index=table.index)).astype(str).str.strip()
-    enrollment = pd.to_numeric(text, errors="coerce")
+    non_finite = _non_finite(text)
+    enrollment = pd.to_numeric(text, errors="coerce").where(~non_finite)
+    flag(non_finite, "在校生数 is not a finite number", "write the number of students as digits")
     flag(text.ne("") & enrollment.isna(), "在校生数 is not a number", "write the number of students as digits")
     flag(enrollment < 0, "negative 在校生数", "write the number of students (0 or more)")
-    classes = pd.to_numeric(table.get("classes", pd.Series("", index=table.index)), errors="coerce")
+    classes = table["classes"] if "classes" in table else pd.Series(np.nan, index=table.index)
     level_median = enrollment.groupby(table["level"]).transform("median")
     estimate = (classes * STUDENTS_PER_CLASS_ESTIMATE).fillna(level_median).fillna(enrollment.median())
     missing = text.eq("")
     flag(missing & estimate.isna(), "no 在校生数 and nothing to estimate it from", "fill in 在校生数")
     table["enrollment"] = enrollment.where(~missing, estimate).round()
+    flag(~table["enrollment"].between(0, MAX_ENROLLMENT) & table["enrollment"].notna(),
+         f"在校生数 (or its estimate from 班级数) is not between 0 and {MAX_ENROLLMENT:,}", "check the number of students")
     table["enrollment_estimated"] = missing
     return table
 
@@ -265,6 +304,12 @@ def _numbers(values: pd.Series) -> pd.Series:
     text = values.astype(str).str.strip()
     ratio = text.str.extract(r"^([\d.]+)\s*[:：]\s*([\d.]+)$").apply(pd.to_numeric, errors="coerce")
     return pd.to_numeric(text, errors="coerce").fillna(ratio[0] / ratio[1].where(ratio[1] > 0))
+
+
+def _non_finite(values: pd.Series) -> pd.Series:
+    """Where a cell spells a number that is not finite (inf, 1e400, nan): a bad row, not a missing value."""
+    text = values.astype(str).str.strip()
+    return np.isinf(pd.to_numeric(text, errors="coerce").astype(float)) | text.str.lower().isin(NON_FINITE_WORDS)
 
 
 def _parse_flags(values: pd.Series) -> pd.Series:

@@ -16,18 +16,18 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
-import jinja2
 from branca.element import MacroElement
 from folium.template import Template
 
-from gis.files import staged_output_dir, write_text_atomic
+from gis.files import staged_output_dir, write_csv_atomic, write_text_atomic
 from partition.compare import Comparison, match_districts
 from partition.tables import PlanTables
 
 from .assets import offline_html
+from .pages import render_page
 from .render import render_plan_map
 
-__all__ = ["compare_page", "compare_map", "write_compare_files", "COMPARE_FILES", "MOVED_CLASS"]
+__all__ = ["compare_page", "compare_map", "write_compare_files", "COMPARE_FILES", "MOVED_CLASS", "is_compare_folder"]
 
 #: The files :func:`write_compare_files` writes.
 COMPARE_FILES = ("compare.html", "compare.csv", "moves.csv", "compare.json")
@@ -39,11 +39,6 @@ UNMATCHED_PREFIX = "Z"
 _RING_STYLE = {"radius": 13, "color": "#d0021b", "weight": 3, "fill": False, "className": MOVED_CLASS}
 #: Moves listed in the page (all of them are in moves.csv).
 LISTED_MOVES = 500
-
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("maps", "templates"), autoescape=True, undefined=jinja2.StrictUndefined,
-    keep_trailing_newline=True,
-)
 
 
 class _CompareLink(MacroElement):
@@ -124,8 +119,8 @@ def compare_page(comparison: Comparison, *, title: str = COMPARE_TITLE) -> str:
         maps.append({"name": plan.name, "page": offline_html(compare_map(plan, _moved_points(plan, moves), keys=keys))})
     table = comparison.figure_table()
     best = comparison.best()
-    return _TEMPLATES.get_template("compare.html.j2").render(
-        title=title, names=comparison.names, figures=table.to_dict("records"), best=best.to_dict("index"),
+    return render_page(
+        "compare.html.j2", title=title, names=comparison.names, figures=table.to_dict("records"), best=best.to_dict("index"),
         pairs=comparison.pairs, moves=comparison.moves.head(LISTED_MOVES).to_dict("records"),
         n_moves=len(comparison.moves), maps=maps,
     )
@@ -137,13 +132,13 @@ def write_compare_files(comparison: Comparison, out: str | os.PathLike, *, title
     page = compare_page(comparison, title=title)
     with staged_output_dir(out) as stage:
         write_text_atomic(stage / "compare.html", page)
-        _write_csv(comparison.figure_table(), stage / "compare.csv")
-        _write_csv(comparison.moves, stage / "moves.csv")
+        write_csv_atomic(comparison.figure_table(), stage / "compare.csv")
+        write_csv_atomic(comparison.moves, stage / "moves.csv")
         record = json.dumps(comparison.to_json(), ensure_ascii=False, indent=2, sort_keys=True, allow_nan=False)
         write_text_atomic(stage / "compare.json", record + "\n")
     return {name: out / name for name in COMPARE_FILES}
 
 
-def _write_csv(frame, path: Path) -> Path:
-    """A table as CSV, UTF-8 with BOM so that Excel reads the Chinese."""
-    return write_text_atomic(path, frame.to_csv(index=False, lineterminator="\n"), encoding="utf-8-sig")
+def is_compare_folder(folder: str | Path) -> bool:
+    """Whether ``folder`` holds a compare.json this tool wrote (so a new comparison may replace its files)."""
+    return (Path(folder) / "compare.json").is_file()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jinja2
 import pandas as pd
 
 from gis.files import write_text_atomic
 from gis.schema import LEVEL_LABELS_ZH
 from partition.plan import STUDENT_MINUTES, STUDENT_MINUTES_LABEL
 from partition.standards import STANDARDS
+
+from .pages import render_page
 
 __all__ = ["render_report", "save_report", "VERDICT_LABELS", "NAMING_LABELS"]
 
@@ -19,13 +20,6 @@ VERDICT_LABELS = {"pass": "达标 pass", "fail": "未达标 fail", "incomplete":
 #: How the report words each naming scheme.
 NAMING_LABELS = {"core": "after the core school (X学区)", "direction": "by direction from the county seat (小东学区)",
                  "number": "by number (第一学区)"}
-
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("maps", "templates"),
-    autoescape=True,  # every name from the data is escaped
-    undefined=jinja2.StrictUndefined,
-    keep_trailing_newline=True,
-)
 
 
 def render_report(
@@ -51,7 +45,8 @@ def render_report(
     (:class:`partition.violations.Violation` as dicts, with ``school`` and ``district_name``),
     listed at the top, ``rule_labels`` their rules' names.
     """
-    return _TEMPLATES.get_template("report.html.j2").render(
+    return render_page(
+        "report.html.j2",
         title=title,
         notice=notice,
         rules=plan["rules"],

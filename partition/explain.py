@@ -9,7 +9,10 @@ from gis.errors import InputError
 from .model import enrollment_band, reachable_members
 from .problem import LIMIT_TOL_MIN, SECONDS_PER_MINUTE, Problem
 
-__all__ = ["InfeasibleError", "explain_infeasible"]
+__all__ = ["InfeasibleError", "explain_infeasible", "INFEASIBLE"]
+
+#: The status of rules under which no plan exists (where a table lists it beside plans' statuses).
+INFEASIBLE = "infeasible"
 
 
 class InfeasibleError(InputError):

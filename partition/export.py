@@ -7,6 +7,7 @@ features in schools.geojson and districts.geojson.
 from __future__ import annotations
 
 import json
+import math
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ import pyogrio
 from shapely.geometry import LineString
 
 from gis.coords import WGS84
-from gis.files import atomic_path, write_text_atomic
+from gis.files import atomic_path, neutralise_formulas, write_csv_atomic, write_text_atomic
 from gis.schema import AREA_LABELS_ZH, CATEGORY_LABELS_ZH, LEVEL_LABELS_ZH, LEVELS
 
 from .metrics import counted_minutes
@@ -30,8 +31,9 @@ if TYPE_CHECKING:
     from .tables import PlanTables
 
 __all__ = [
-    "plan_frame", "write_plan_csv", "write_plan_json", "write_geojson", "PLAN_COLUMNS", "SCHOOL_FEATURE_COLUMNS", "DISTRICT_SUFFIX",
-    "links_frame", "summary_table", "write_gpkg", "school_list", "write_school_list", "export_plan", "EXPORT_FORMATS", "GPKG_LAYERS",
+    "plan_frame", "write_plan_csv", "write_plan_json", "write_geojson", "is_plan_folder", "PLAN_COLUMNS", "SCHOOL_FEATURE_COLUMNS",
+    "DISTRICT_SUFFIX", "links_frame", "summary_table", "write_gpkg", "school_list", "write_school_list", "export_plan",
+    "EXPORT_FORMATS", "GPKG_LAYERS",
 ]
 
 #: Columns of plan.csv, in order. ``minutes_counted`` is the longer of a school's two trips, the
@@ -91,16 +93,38 @@ def plan_frame(plan: Plan, problem: Problem, schools: gpd.GeoDataFrame) -> gpd.G
 
 
 def write_plan_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    """plan.csv: UTF-8 with BOM (so Excel reads the Chinese), one row per school."""
+    """plan.csv: UTF-8 with BOM (so Excel reads the Chinese), one row per school, no cell a formula."""
     columns = [c for c in PLAN_COLUMNS if c in frame] + [c for c in frame if c not in PLAN_COLUMNS and c != "geometry"]
-    text = pd.DataFrame(frame[columns]).to_csv(index=False, lineterminator="\n", float_format=f"%.{MINUTE_DECIMALS}f")
-    return write_text_atomic(path, text, encoding="utf-8-sig")
+    return write_csv_atomic(frame[columns], path, float_format=f"%.{MINUTE_DECIMALS}f")
 
 
 def write_plan_json(plan: Plan, path: str | Path, **extra) -> Path:
-    """plan.json: the rules, solver, status, objective and its parts, bound, gap, seed, input hash and ``extra``."""
-    record = {**plan.summary(), **extra}
-    return write_text_atomic(path, json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    """plan.json: the rules, solver, status, objective and its parts, bound, gap, seed, input hash and ``extra``.
+
+    Strict JSON: a number that is not finite (no bound proven, say) is written as ``null``.
+    """
+    record = _finite({**plan.summary(), **extra})
+    return write_text_atomic(path, json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True, allow_nan=False) + "\n")
+
+
+def _finite(value):
+    """``value`` with every non-finite float, however deeply nested, replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
+def is_plan_folder(folder: str | Path) -> bool:
+    """Whether ``folder`` holds a plan.json this tool wrote (so a new run may replace its files)."""
+    try:
+        record = json.loads((Path(folder) / "plan.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and "schema_version" in record and "input_hash" in record
 
 
 def write_geojson(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
@@ -177,7 +201,8 @@ def write_school_list(schools: pd.DataFrame, path: str | Path, *, excel: bool = 
     """The school list per 学区: a CSV (UTF-8 with BOM), or (``excel``) an XLSX workbook with one sheet per 学段."""
     table = school_list(schools)
     if not excel:
-        return write_text_atomic(path, table.to_csv(index=False, lineterminator="\n"), encoding="utf-8-sig")
+        return write_csv_atomic(table, path)
+    table = neutralise_formulas(table)  # openpyxl writes a text starting with '=' as a formula
     with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as workbook:
         for level in (LEVEL_LABELS_ZH[level] for level in LEVELS):
             sheet = table[table["学段"] == level]

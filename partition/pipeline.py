@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
@@ -162,10 +162,7 @@ def plan_districts(
     """
     rules = Rules() if rules is None else rules
     prepared = prepare(schools, roads, rules, townships=townships, boundary=boundary, strict=strict, cache_dir=cache_dir)
-    problem = prepared.problem
-    with logged_step(logger, f"solving: {len(problem.cores)} cores, {len(problem.members)} members"):
-        plan = solve(problem, time_limit=time_limit, seed=seed, jobs=jobs, verbose=verbose)
-    return prepared.result(plan)
+    return prepared.plan(time_limit=time_limit, seed=seed, jobs=jobs, verbose=verbose)
 
 
 @dataclass(frozen=True, eq=False)
@@ -178,6 +175,26 @@ class Prepared:
     nearest: np.ndarray
     townships: gpd.GeoDataFrame
     boundary: BaseGeometry | None
+
+    def with_rules(self, rules: Rules) -> "Prepared":
+        """The same schools, snapping and travel times under other ``rules`` of the same level.
+
+        What depends on the rules (the cores, the checks of the locks and of the indicator band,
+        the :class:`Problem`) is made anew, exactly as :func:`prepare` makes it; the rest is shared.
+        """
+        if rules.level != self.problem.rules.level:
+            raise ValueError(f"level '{rules.level}' covers other schools than '{self.problem.rules.level}'; prepare it anew")
+        _check_rule_inputs(rules, self.schools)
+        _check_lock_ids(rules.locks, self.schools)
+        problem = _problem(self.schools, self.problem.seconds, self.problem.neighbours, rules)
+        return replace(self, problem=problem)
+
+    def plan(self, *, time_limit: float = DEFAULT_TIME_LIMIT_S, seed: int = 0, jobs: int = 1, verbose: bool = False) -> Result:
+        """Solve the problem and score the plan (parameters as :func:`plan_districts`)."""
+        problem = self.problem
+        with logged_step(logger, f"solving: {len(problem.cores)} cores, {len(problem.members)} members"):
+            plan = solve(problem, time_limit=time_limit, seed=seed, jobs=jobs, verbose=verbose)
+        return self.result(plan)
 
     def result(self, plan: Plan) -> Result:
         """The :class:`Result` of ``plan``: its school table, territories and figures."""
@@ -240,15 +257,21 @@ def prepare_selected(
         nodes = schools["node"].to_numpy()
         seconds, _ = cached_matrix(engine, nodes, cache_dir=cache_dir)
         nearest, _ = engine.nearest_source(nodes, toward=True)
+    neighbours = school_neighbours(nearest, roads.edges["u"].to_numpy(), roads.edges["v"].to_numpy(), len(schools))
+    return Prepared(_problem(schools, seconds, neighbours, rules, cores=cores), schools, roads, nearest, townships, boundary)
+
+
+def _problem(
+    schools: gpd.GeoDataFrame, seconds: np.ndarray, neighbours: tuple, rules: Rules, *, cores: Collection[str] | None = None,
+) -> Problem:
+    """The problem the rules make of placed schools and their travel times: cores given or chosen, fixed cores checked."""
     if cores is None:
         is_core = _core_mask(schools, seconds, rules)
-        _check_fixed_cores(rules.locks, schools, is_core)
+        _check_locks_against_cores(rules.locks, schools, is_core)
     else:  # a given plan's cores; a lock it breaks is listed among its violations
         is_core = schools["school_id"].isin(cores).to_numpy()
     check_names(rules.naming, schools, is_core)
-    neighbours = school_neighbours(nearest, roads.edges["u"].to_numpy(), roads.edges["v"].to_numpy(), len(schools))
-    problem = Problem.from_schools(schools, seconds, rules, is_core=is_core, neighbours=neighbours)
-    return Prepared(problem, schools, roads, nearest, townships, boundary)
+    return Problem.from_schools(schools, seconds, rules, is_core=is_core, neighbours=neighbours)
 
 
 def _admin_areas(roads: RoadNetwork, *, need: bool) -> gpd.GeoDataFrame:
@@ -293,15 +316,24 @@ def _check_lock_ids(locks: Locks, schools: gpd.GeoDataFrame) -> None:
                          "use the 学校标识码 of schools in the plan")
 
 
-def _check_fixed_cores(locks: Locks, schools: gpd.GeoDataFrame, is_core: np.ndarray) -> None:
-    """A fixed assignment names a core as its core: never reinterpreted."""
+def _check_locks_against_cores(locks: Locks, schools: gpd.GeoDataFrame, is_core: np.ndarray) -> None:
+    """A lock names a core as a core, and never two cores as one 学区's: never reinterpreted."""
     core_ids = set(schools["school_id"][is_core])
     names = dict(zip(schools["school_id"], schools["name"]))
-    wrong = [(s, c) for s, c in locks.fixed if c not in core_ids]
-    if wrong:
-        listed = "; ".join(f"{s} -> {names[c]} ({c})" for s, c in wrong)
-        raise InputError(f"fixed assignment(s) to a school that is not a core: {listed}; "
-                         "fix them to a core, or list that school under 'cores' to make it one")
+
+    def label(school_id: str) -> str:
+        return f"{names[school_id]} ({school_id})"
+
+    for school, core in locks.fixed:
+        if core not in core_ids:
+            raise InputError(f"rules: fixed puts {label(school)} with {label(core)}, which is not a core school; "
+                             f"fix it to a core, or list {core} under cores: to make it one")
+        if school in core_ids and school != core:
+            raise InputError(f"rules: fixed puts the core {label(school)} with the core {label(core)}; "
+                             "a core leads its own 学区: remove it from fixed")
+    for a, b in locks.together:
+        if a in core_ids and b in core_ids:
+            raise InputError(f"rules: together pairs two cores, {label(a)} and {label(b)}; each core leads its own 学区: remove the pair")
 
 
 def _core_mask(schools: gpd.GeoDataFrame, seconds: np.ndarray, rules: Rules) -> np.ndarray:

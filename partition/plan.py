@@ -10,8 +10,8 @@ import numpy as np
 from .problem import BALANCE_WEIGHT, TIE_WEIGHT, Problem, Rules
 
 __all__ = [
-    "Plan", "PLAN_SCHEMA_VERSION", "UNASSIGNED", "GIVEN", "STUDENT_MINUTES", "STUDENT_MINUTES_LABEL", "PLAN_DEFINITIONS",
-    "district_keys", "tool_version",
+    "Plan", "PLAN_SCHEMA_VERSION", "PLAN_STATUSES", "UNASSIGNED", "GIVEN", "STUDENT_MINUTES", "STUDENT_MINUTES_LABEL",
+    "PLAN_DEFINITIONS", "district_keys", "tool_version",
 ]
 
 #: Version of the plan.json / plan.csv layout; bump when a field changes meaning.
@@ -20,6 +20,8 @@ __all__ = [
 PLAN_SCHEMA_VERSION = 3
 #: The ``core_of`` value of a school left out of the plan.
 UNASSIGNED = -1
+#: A solved plan's ``status``: proven optimal, or found with a proven gap (a time limit stopped the search).
+PLAN_STATUSES = ("optimal", "feasible")
 #: ``Plan.status`` (and ``solver``) of a plan that was given, not solved: it is scored as it is.
 GIVEN = "given"
 #: The package whose version plan.json records.
@@ -109,7 +111,13 @@ class Plan:
 
     @classmethod
     def from_assignment(cls, problem: Problem, core_of: np.ndarray, **result) -> "Plan":
-        """Build a plan for ``problem`` from a core-position array and the solver's result."""
+        """Build a plan for ``problem`` from a core-position array and the solver's result.
+
+        Raises :class:`RuntimeError` if the assignment breaks a lock: a plan never claims a rule it does not keep.
+        """
+        broken = problem.broken_locks(np.asarray(core_of))
+        if broken:
+            raise RuntimeError(f"the solver's plan breaks the rules file's locks ({'; '.join(broken)})")
         return cls(core_of=tuple(int(c) for c in core_of), rules=problem.rules, input_hash=problem.input_hash(), **result)
 
     def summary(self) -> dict:

@@ -55,6 +55,7 @@ def polish(model: Model, x: np.ndarray | None, *, time_limit: float, seed: int =
     solver.parameters.max_time_in_seconds = float(time_limit)
     solver.parameters.num_workers = int(workers)
     solver.parameters.random_seed = int(seed)
+    solver.parameters.catch_sigint_signal = False  # Ctrl-C ends the run; CP-SAT would take it as a time limit
     solver.parameters.log_search_progress = solver_logs_enabled()
     status = solver.Solve(sat)
     finished = status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)

@@ -79,6 +79,14 @@ class Problem:
     indicator: np.ndarray | None = None
     neighbours: tuple[tuple[int, ...], ...] | None = None
 
+    def broken_locks(self, core_of: np.ndarray) -> list[str]:
+        """The locks a plan (each school's core position, -1 when left out) does not keep."""
+        core = dict(zip(self.school_ids, np.asarray(core_of).tolist()))
+        locks = self.rules.locks
+        return ([f"fixed {s} -> {c}" for s, c in locks.fixed if core[s] != self.position(c)]
+                + [f"together {a}, {b}" for a, b in locks.together if core[a] != core[b] or core[a] < 0]
+                + [f"apart {a}, {b}" for a, b in locks.apart if core[a] == core[b] and core[a] >= 0])
+
     @classmethod
     def from_schools(
         cls, schools: pd.DataFrame, seconds: np.ndarray, rules: Rules, *,

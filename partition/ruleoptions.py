@@ -9,6 +9,7 @@ the values with :meth:`RuleOption.read` and make the rules with :func:`rules_fro
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -30,16 +31,54 @@ from .solve import DEFAULT_TIME_LIMIT_S
 
 __all__ = [
     "RuleOption", "RULE_OPTIONS", "SOLVE_OPTIONS", "LOCKS_OPTION", "NAMING_OPTIONS", "rules_from_options", "option_values",
-    "option_of_field", "read_members", "read_cores", "read_indicator_band", "read_seat",
+    "option_of_field", "number_reader", "read_minutes", "read_share", "read_seconds", "read_count", "read_positive_count",
+    "read_members", "read_cores", "read_indicator_band", "read_seat", "MAX_MINUTES", "MAX_SHARE", "MAX_TIME_LIMIT_S", "MAX_WHOLE",
 ]
+
+
+#: Ranges of the numbers a person types: a travel limit up to a day, shares (balance, indicator band)
+#: up to 10x the mean, a time limit up to a week, whole numbers that fit the solvers' 32-bit seeds.
+MAX_MINUTES = 24 * 60.0
+MAX_SHARE = 10.0
+MAX_TIME_LIMIT_S = 7 * 24 * 3600.0
+MAX_WHOLE = 2**31 - 1
+
+
+def number_reader(kind: type[int] | type[float], low: float, high: float, *, above: bool = False) -> Callable[[str], int | float]:
+    """A reader of a finite ``kind`` from ``low`` (or above it) up to ``high``; its message gives the range."""
+    if kind is int:
+        allowed = f"a whole number from {low:,} to {high:,}"
+    else:
+        allowed = f"a number {'above' if above else 'from'} {low:g} {'and at most' if above else 'to'} {high:g}"
+
+    def read(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise ValueError(f"'{text}' is not {'a whole number' if kind is int else 'a number'}; give {allowed}") from None
+        if not (math.isfinite(value) and (low < value if above else low <= value) and value <= high):
+            raise ValueError(f"'{text}' is out of range; give {allowed}")
+        return value
+
+    read.__name__ = kind.__name__
+    return read
+
+
+read_minutes = number_reader(float, 0, MAX_MINUTES, above=True)
+read_share = number_reader(float, 0, MAX_SHARE, above=True)
+read_seconds = number_reader(float, 0, MAX_TIME_LIMIT_S, above=True)
+read_count = number_reader(int, 0, MAX_WHOLE)
+read_positive_count = number_reader(int, 1, MAX_WHOLE)
 
 
 def read_members(text: str) -> tuple[int, int]:
     """``"2-6"`` -> ``(2, 6)``."""
-    try:
-        low, high = (int(x) for x in text.split("-"))
-    except ValueError:
-        raise ValueError(f"'{text}' is not a range; write it as MIN-MAX, e.g. 2-6") from None
+    low, dash, high = text.partition("-")
+    if not (low.strip() and dash and high.strip()):
+        raise ValueError(f"'{text}' is not a range; write it as MIN-MAX, e.g. 2-6")
+    low, high = read_count(low), read_count(high)
+    if low > high:
+        raise ValueError(f"'{text}': need MIN <= MAX")
     return low, high
 
 
@@ -48,20 +87,19 @@ def read_cores(text: str) -> str | int:
     if text == GIVEN_CORES:
         return text
     try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"'{text}': write '{GIVEN_CORES}' or a number of cores, e.g. 24") from None
+        return read_positive_count(text)
+    except ValueError as exc:
+        raise ValueError(f"{exc}, or '{GIVEN_CORES}'") from None
 
 
 def read_indicator_band(text: str) -> tuple[str, float]:
     """``"INDICATOR:X"`` -> ``(INDICATOR, X)``."""
-    name, _, share = text.partition(":")
+    name, colon, share = text.partition(":")
     if name not in INDICATORS:
         raise ValueError(f"'{name}' is not an indicator; use one of {', '.join(INDICATORS)}")
-    try:
-        return name, float(share)
-    except ValueError:
-        raise ValueError(f"'{text}': write INDICATOR:X, e.g. {INDICATORS[0]}:0.2") from None
+    if not colon:
+        raise ValueError(f"'{text}': write INDICATOR:X, e.g. {INDICATORS[0]}:0.2")
+    return name, read_share(share)
 
 
 def read_seat(text: str) -> tuple[float, float]:
@@ -72,20 +110,10 @@ def read_seat(text: str) -> tuple[float, float]:
         raise ValueError(f"'{text}' is not a position; write it as LON,LAT in degrees, e.g. 117.60,36.10") from None
 
 
-def _number(kind: type) -> Callable[[str], object]:
-    def read(text: str):
-        try:
-            return kind(text)
-        except ValueError:
-            raise ValueError(f"'{text}' is not a {'whole number' if kind is int else 'number'}") from None
-    read.__name__ = kind.__name__
-    return read
-
-
 def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
     def read(text: str) -> str:
         if text not in choices:
-            raise ValueError(f"'{text}': choose one of {', '.join(choices)}")
+            raise ValueError(f"'{text}': choose from {', '.join(choices)}")
         return text
     return read
 
@@ -154,17 +182,17 @@ class RuleOption:
 #: The rules, in the order a person meets them; each name is a :class:`~partition.rules.Rules` field.
 RULE_OPTIONS = (
     RuleOption("max_minutes", "travel limit between a member and its core, both directions", DEFAULT_MAX_MINUTES,
-               _number(float), "M"),
+               read_minutes, "M"),
     RuleOption("members", "member schools per core, the core not counted", DEFAULT_MEMBERS, read_members, "MIN-MAX",
                separator="-"),
-    RuleOption("balance", "each 学区's enrollment within ±this share of the mean", DEFAULT_BALANCE, _number(float), "B"),
+    RuleOption("balance", "each 学区's enrollment within ±this share of the mean", DEFAULT_BALANCE, read_share, "B"),
     RuleOption("level", "plan all schools together, or the primary or junior schools alone", "all",
                _choice(LEVEL_CHOICES), "|".join(LEVEL_CHOICES), LEVEL_CHOICES),
     RuleOption("cores", "cores from the table's 是否优质 flag, or K cores chosen by quality and coverage", GIVEN_CORES,
                read_cores, "given|K"),
     RuleOption("allow_unassigned", "leave out (and list) the schools that reach no core instead of failing", False),
     RuleOption("min_rural", "each 学区 holds at least N town/rural schools where it can reach them (城乡联建)", None,
-               _number(int), "N"),
+               read_positive_count, "N"),
     RuleOption("indicator_band", "each 学区's enrollment-weighted mean of INDICATOR within ±X of the county's", None,
                read_indicator_band, "INDICATOR:X"),
     RuleOption("keep_township", "keep each 乡镇/街道's schools in one 学区", False),
@@ -208,6 +236,6 @@ LOCKS_OPTION = RuleOption("rules", "YAML/JSON file of fixed assignments, keep-to
                           None, str, "FILE")
 #: Settings of the solve (arguments of :func:`partition.plan_districts`), not rules of the plan.
 SOLVE_OPTIONS = (
-    RuleOption("seed", "solver seed", 0, _number(int), "N"),
-    RuleOption("time_limit", "seconds the exact solver may run", DEFAULT_TIME_LIMIT_S, _number(float), "S"),
+    RuleOption("seed", "solver seed", 0, read_count, "N"),
+    RuleOption("time_limit", "seconds the exact solver may run", DEFAULT_TIME_LIMIT_S, read_seconds, "S"),
 )

@@ -32,6 +32,7 @@ exceeds the cost of any plan.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -220,7 +221,9 @@ def _solve_lanes(problem: Problem, lanes: list[list[Model]], starts: list[list[n
                   verbose=verbose)
     if len(lanes) == 1:
         return [run(lanes[0], starts[0])]
-    with ProcessPoolExecutor(len(lanes) - 1, mp_context=get_context("spawn")) as pool:
+    # the workers leave Ctrl-C (sent to the whole terminal group) to the parent, which stops them
+    with ProcessPoolExecutor(len(lanes) - 1, mp_context=get_context("spawn"),
+                             initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)) as pool:
         others = [pool.submit(run, lane, start) for lane, start in zip(lanes[1:], starts[1:])]
         return [run(lanes[0], starts[0]), *(future.result() for future in others)]
 

@@ -22,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Code a user's install runs, and code only the developers run.
-RUNTIME = ("gis", "partition", "maps", "data", "web", "app.py")
+RUNTIME = ("gis", "partition", "maps", "data", "batch", "web", "app.py")
 DEVELOPMENT = ("tests", "bench")
 #: Folders that hold no project code.
 SKIPPED_FOLDERS = frozenset({"build", "dist", "__pycache__"})

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
+import openpyxl
 import pandas as pd
 import pyogrio
 import pytest
 
 import app
-from partition.export import GPKG_LAYERS, school_list, write_gpkg
+from partition.export import GPKG_LAYERS, school_list, write_gpkg, write_school_list
 from partition.tables import read_plan_folder
 
 EXIT_BAD_INPUT = 2
@@ -90,3 +91,19 @@ def test_export_of_a_folder_that_is_no_plan_exits_2(tmp_path, capsys):
     code = app.main(["export", str(tmp_path), "--format", "gpkg", "--out", str(tmp_path / "x.gpkg")])
     assert code == EXIT_BAD_INPUT and "not a plan folder written by this tool" in capsys.readouterr().err
     assert not (tmp_path / "x.gpkg").exists()
+
+
+@pytest.mark.parametrize("excel", [False, True])
+def test_school_list_cells_never_run_as_formulas(tmp_path, demo_out, excel):
+    """A name starting with '=' reaches the CSV and the workbook as text (a leading apostrophe)."""
+    schools = read_plan_folder(demo_out).schools.copy()
+    member = schools.index[~schools["is_core"].astype(bool)][0]
+    schools.loc[member, "name"] = "=HYPERLINK(\"http://x\")"
+    path = write_school_list(schools, tmp_path / ("list.xlsx" if excel else "list.csv"), excel=excel)
+    if excel:
+        cells = [cell for sheet in openpyxl.load_workbook(path) for row in sheet.iter_rows() for cell in row]
+        assert not any(cell.data_type == "f" for cell in cells)
+        values = {cell.value for cell in cells}
+    else:
+        values = set(pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False).to_numpy().ravel())
+    assert "'=HYPERLINK(\"http://x\")" in values and "=HYPERLINK(\"http://x\")" not in values

@@ -13,6 +13,7 @@ import pytest
 from scipy.spatial import Delaunay
 
 from partition.model import tie_break
+from partition.plan import Plan
 from partition.problem import BALANCE_WEIGHT, Locks, Problem, Rules
 from partition.solve import InfeasibleError, solve
 
@@ -247,3 +248,13 @@ def test_max_objective_minimises_the_longest_trip_first():
     assert longest(by_max) <= limit + 1e-9 and by_max.rules.max_minutes == limit
     assert longest(by_max) <= longest(by_sum) + 1e-9
     assert by_max.objective >= by_sum.objective - 1e-6
+
+
+def test_a_plan_that_breaks_a_lock_is_never_made():
+    problem = instance(1, rules=replace(LOOSE, locks=Locks(fixed=(("s5", "s1"),), apart=(("s3", "s4"),))))
+    core_of = np.array([0, 1, 2, 0, 0, 2, 2, 1, 1])  # s5 with s2, s3 and s4 together
+    assert problem.broken_locks(core_of) == ["fixed s5 -> s1", "apart s3, s4"]
+    with pytest.raises(RuntimeError, match="breaks the rules file's locks"):
+        Plan.from_assignment(problem, core_of, solver="test", status="feasible", objective=0.0, bound=0.0, gap=0.0, seed=0)
+    plan = solve(problem, time_limit=10)
+    assert problem.broken_locks(np.asarray(plan.core_of)) == []

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 
@@ -25,9 +27,10 @@ def write(tmp_path, rows, header=HEADER, encoding="utf-8-sig", name="schools.csv
     return path
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
-def test_reads_chinese_headers_in_each_encoding(tmp_path, encoding):
-    schools = read_school_table(write(tmp_path, GOOD, encoding=encoding))
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "utf-16", "utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
+def test_reads_chinese_headers_in_each_encoding_and_separator(tmp_path, encoding, sep):
+    schools = read_school_table(write(tmp_path, [row.replace(",", sep) for row in GOOD], HEADER.replace(",", sep), encoding=encoding))
     assert list(schools["school_id"]) == ["A1", "A2", "A3"]
     assert list(schools["level"]) == ["primary", "primary", "junior"]
     assert list(schools["enrollment"]) == [1200, 450, 900]
@@ -229,3 +232,28 @@ def test_empty_geopackage_layer(tmp_path):
     geo_table().iloc[:0].to_file(path, driver="GPKG")
     with pytest.raises(InputError, match="no features"):
         read_school_table(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".geojson", ".gpkg"])
+def test_a_blank_cell_is_missing_in_every_format(tmp_path, suffix):
+    rows = [row.split(",") for row in GOOD]
+    rows[1][9] = rows[2][3] = None  # A2 without 是否优质, A3 without 在校生数 (27 classes: estimated)
+    table = pd.DataFrame(rows, columns=HEADER.strip().split(","))
+    path = tmp_path / f"schools{suffix}"
+    if suffix == ".csv":
+        table.to_csv(path, index=False)
+    elif suffix == ".xlsx":
+        table.to_excel(path, index=False)
+    else:
+        points = gpd.points_from_xy(table["经度"].astype(float), table["纬度"].astype(float))
+        gpd.GeoDataFrame(table.drop(columns=["经度", "纬度"]), geometry=points, crs="EPSG:4326").to_file(path)
+    schools = read_school_table(path).set_index("school_id")
+    assert schools["is_core"].tolist() == [True, False, False]
+    assert schools.loc["A3", "enrollment"] == 18 * 40 and schools["enrollment_estimated"].tolist() == [False, False, True]
+
+
+def test_dropped_rows_are_shared_not_copied_with_the_table(tmp_path):
+    with pytest.warns(BadRowsWarning, match="and 1,990 more"):
+        schools = read_school_table(write(tmp_path, GOOD + [GOOD[0]] * 2000))
+    assert len(schools.attrs["dropped"]) == 2000
+    assert copy.deepcopy(schools.attrs)["dropped"] is schools.attrs["dropped"]  # pandas copies attrs into every derived frame

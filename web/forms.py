@@ -12,10 +12,10 @@ from gis.errors import InputError
 from partition.ruleoptions import RULE_OPTIONS, SOLVE_OPTIONS, RuleOption, option_of_field, rules_from_options
 from partition.rules import RuleError, Rules
 
-__all__ = ["rules_from_form", "settings_from_form", "clean_name", "local_path", "MAX_TIME_LIMIT_S", "MAX_NAME_CHARS"]
+__all__ = ["rules_from_form", "settings_from_form", "clean_name", "local_path", "MAX_WEB_TIME_LIMIT_S", "MAX_NAME_CHARS"]
 
-#: The longest solve a form may ask for, in seconds.
-MAX_TIME_LIMIT_S = 3600.0
+#: The longest solve a form may ask for, in seconds (the command line allows a week).
+MAX_WEB_TIME_LIMIT_S = 3600.0
 #: Characters kept of a name a person types (a study, a proposal).
 MAX_NAME_CHARS = 80
 
@@ -38,10 +38,8 @@ def rules_from_form(form: Mapping, label: Callable[[str], str]) -> Rules:
 def settings_from_form(form: Mapping, label: Callable[[str], str]) -> dict:
     """The solve's settings (seed, time limit) of a form, checked."""
     settings = {option.name: _value(option, form, label) for option in SOLVE_OPTIONS}
-    if not 0 < settings["time_limit"] <= MAX_TIME_LIMIT_S:
-        raise InputError(f"{label('time_limit')}: must be between 0 and {MAX_TIME_LIMIT_S:g} seconds")
-    if settings["seed"] < 0:
-        raise InputError(f"{label('seed')}: must be a whole number >= 0")
+    if not 0 < settings["time_limit"] <= MAX_WEB_TIME_LIMIT_S:
+        raise InputError(f"{label('time_limit')}: must be between 0 and {MAX_WEB_TIME_LIMIT_S:g} seconds")
     return settings
 
 
