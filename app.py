@@ -110,13 +110,17 @@ def run(job: Job) -> dict[str, Path]:
         schools = snap_schools(schools, network, strict=job.strict)
     with step("computing travel times between schools"):
         engine = TravelTimeEngine(network)
-        seconds, _ = cached_matrix(engine, schools["node"].to_numpy(), cache_dir=job.cache_dir)
-        nearest, _ = engine.nearest_source(schools["node"].to_numpy(), toward=True)
+        nodes = schools["node"].to_numpy()
+        sources = np.flatnonzero(_given_cores(schools, planner)) if job.cores == "given" else None  # K cores: all
+        seconds, _ = cached_matrix(engine, nodes, sources=sources, cutoff=job.rules.horizon_s, cache_dir=job.cache_dir)
+        nearest, _ = engine.nearest_source(nodes, toward=True)
     rules = replace(job.rules, locks=planner.locks)
     neighbours = school_neighbours(nearest, network.edges["u"].to_numpy(), network.edges["v"].to_numpy(), len(schools))
-    problem = Problem.from_schools(schools, seconds, rules, is_core=_cores(job, schools, seconds, planner), neighbours=neighbours)
+    problem = Problem.from_schools(schools, seconds, rules, is_core=_cores(job, schools, seconds, planner), neighbours=neighbours,
+                                   horizon_s=job.rules.horizon_s)
     with step(f"solving: {len(problem.cores)} cores, {len(problem.members)} members"):
-        plan = solve(problem, time_limit=job.time_limit, seed=job.seed, jobs=job.jobs)
+        plan = solve(problem, time_limit=job.time_limit, seed=job.seed, jobs=job.jobs,
+                     all_times=lambda: cached_matrix(engine, nodes, sources=problem.cores, cache_dir=job.cache_dir)[0])
     with step("drawing territories and scoring the plan"):
         frame = plan_frame(plan, problem, schools)
         districts = _territories(frame, network, nearest, boundary)
@@ -162,13 +166,16 @@ def _check_indicator(rules: Rules, schools) -> None:
                          f"use one of {', '.join(c for c in INDICATORS if c in schools)}")
 
 
+def _given_cores(schools, planner: PlannerRules) -> np.ndarray:
+    """The table's quality flag, with the rules file's pinned cores."""
+    return schools["is_core"].to_numpy(bool) | schools["school_id"].isin(planner.cores).to_numpy()
+
+
 def _cores(job: Job, schools, seconds: np.ndarray, planner: PlannerRules) -> np.ndarray:
     """The table's quality flag, or K cores chosen by quality and coverage (pinned ones kept)."""
-    pinned = tuple(int(i) for i in np.flatnonzero(schools["school_id"].isin(planner.cores)))
     if job.cores == "given":
-        flagged = schools["is_core"].to_numpy(bool).copy()
-        flagged[list(pinned)] = True
-        return flagged
+        return _given_cores(schools, planner)
+    pinned = tuple(int(i) for i in np.flatnonzero(schools["school_id"].isin(planner.cores)))
     if job.cores > len(schools):
         raise InputError(f"--cores {job.cores}: there are only {len(schools)} schools; choose fewer cores")
     minutes = np.maximum(seconds, seconds.T) / SECONDS_PER_MINUTE

@@ -25,6 +25,7 @@ __all__ = [
     "SECONDS_PER_MINUTE",
     "BALANCE_WEIGHT",
     "TIE_WEIGHT",
+    "HORIZON_FACTOR",
 ]
 
 #: Longest travel time between a member school and its core, in minutes (both directions).
@@ -42,6 +43,10 @@ BALANCE_WEIGHT = 0.01
 #: The objective's tie-break: each (school, core) pair weighs a fixed amount in ``[0, TIE_WEIGHT)``
 #: student-minutes, from a hash of the two ids.
 TIE_WEIGHT = 1e-3
+#: A plan needs the travel times between a core and a school up to this multiple of the limit: a member
+#: and its core within the limit, two cores that share a member (the heuristic's neighbourhoods) within
+#: twice it (core -> member -> core).
+HORIZON_FACTOR = 2.0
 #: 城乡类型 values that count as town or rural for the mix rule (城乡联建).
 RURAL_AREA_TYPES = ("town", "rural")
 
@@ -116,6 +121,12 @@ class Rules:
     level: str = "all"
     objective: str = "sum"
 
+    @property
+    def horizon_s(self) -> float:
+        """Seconds up to which a plan needs the travel times to and from the cores (:data:`HORIZON_FACTOR`
+        times the limit; ``inf`` without a limit)."""
+        return np.inf if self.max_minutes is None else HORIZON_FACTOR * self.max_minutes * SECONDS_PER_MINUTE
+
     def to_dict(self) -> dict:
         """The rules as plain JSON-ready values."""
         rules = asdict(self)
@@ -138,7 +149,8 @@ class Problem:
     is_core : numpy.ndarray of bool
         The core schools; every other school joins exactly one core.
     seconds : numpy.ndarray
-        ``seconds[i, j]``: road travel time from school i to school j.
+        ``seconds[i, j]``: road travel time from school i to school j. Only the rows and columns of
+        the cores are read, and only up to ``horizon_s``: beyond it a time may be ``inf``.
     rules : Rules
     names : tuple of str, optional
         Display names, used in explanations.
@@ -150,6 +162,9 @@ class Problem:
         Each school's value of the ``indicator_band`` indicator (NaN: unknown).
     neighbours : tuple of tuple of int, optional
         Schools whose territories touch each school's (needed by ``contiguity``).
+    horizon_s : float
+        Times above this many seconds may be missing (``inf``) from ``seconds`` (``inf``: every time is
+        there). At least the travel limit; :attr:`Rules.horizon_s` keeps the heuristic's neighbourhoods whole.
     """
 
     school_ids: tuple[str, ...]
@@ -162,11 +177,18 @@ class Problem:
     rural: np.ndarray | None = None
     indicator: np.ndarray | None = None
     neighbours: tuple[tuple[int, ...], ...] | None = None
+    horizon_s: float = np.inf
+
+    def __post_init__(self) -> None:
+        limit_s = np.inf if self.rules.max_minutes is None else self.rules.max_minutes * SECONDS_PER_MINUTE
+        if self.horizon_s < limit_s:
+            raise ValueError(f"travel times known up to {self.horizon_s:g} s, short of the {limit_s:g} s limit")
 
     @classmethod
     def from_schools(
         cls, schools: pd.DataFrame, seconds: np.ndarray, rules: Rules, *,
         is_core: np.ndarray | None = None, neighbours: tuple[tuple[int, ...], ...] | None = None,
+        horizon_s: float = np.inf,
     ) -> "Problem":
         """A problem over the rows of a canonical school table (cores from ``is_core`` or its flag)."""
         band = rules.indicator_band
@@ -181,6 +203,7 @@ class Problem:
             rural=schools["area_type"].isin(RURAL_AREA_TYPES).to_numpy() if "area_type" in schools else None,
             indicator=schools[band[0]].to_numpy(float) if band else None,
             neighbours=neighbours,
+            horizon_s=horizon_s,
         )
 
     def label(self, position: int) -> str:
@@ -210,7 +233,8 @@ class Problem:
         return np.flatnonzero(~self.is_core)
 
     def pair_minutes(self) -> np.ndarray:
-        """Minutes between every member (rows) and core (columns): the longer direction."""
+        """Minutes between every member (rows) and core (columns): the longer direction (``inf`` beyond
+        the horizon)."""
         m, c = self.members, self.cores
         both = np.maximum(self.seconds[np.ix_(m, c)], self.seconds[np.ix_(c, m)].T)
         return both / SECONDS_PER_MINUTE
@@ -227,9 +251,13 @@ class Problem:
         return rows, cols, minutes[rows, cols]
 
     def input_hash(self) -> str:
-        """SHA-256 of the schools, enrollments, cores and travel times (not the rules)."""
+        """SHA-256 of the schools, enrollments, cores and travel times to and from the cores within
+        the rules' horizon (not the other rules)."""
+        cores = self.cores
+        times = np.concatenate([self.seconds[cores], self.seconds[:, cores].T])
+        times = np.round(np.where(times <= min(self.horizon_s, self.rules.horizon_s), times, np.inf), 3)
         digest = hashlib.sha256()
         digest.update("\x1f".join(self.school_ids).encode())
-        for array in (self.enrollment.astype(np.int64), self.is_core.astype(np.uint8), np.round(self.seconds, 3)):
+        for array in (self.enrollment.astype(np.int64), self.is_core.astype(np.uint8), times):
             digest.update(np.ascontiguousarray(array).tobytes())
         return digest.hexdigest()

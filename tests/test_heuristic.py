@@ -143,6 +143,7 @@ def test_a_block_the_dive_leaves_without_a_plan_gets_the_local_heuristic(monkeyp
     problem = two_regions(2)
     best = solve(problem)
     monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)
+    monkeypatch.setattr(solve_module, "PLAIN_TIME_SHARE", 0)  # straight to the bound-and-dive path
     real_dive = solve_module.dive
     monkeypatch.setattr(solve_module, "dive", lambda *args, **kwargs: (None, real_dive(*args, **kwargs)[1]))
     calls = []
@@ -189,6 +190,7 @@ def test_large_blocks_in_two_processes_give_the_plan_of_one():
 @pytest.mark.parametrize("name", list(RULE_SETS))
 def test_set_partitioning_bound_path_finds_the_optimum(seed, name, monkeypatch):
     monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)
+    monkeypatch.setattr(solve_module, "PLAIN_TIME_SHARE", 0)  # straight to the bound-and-dive path
     problem = random_problem(seed, rules=RULE_SETS[name])
     best = brute_force(problem)
     if best is None:
@@ -199,6 +201,17 @@ def test_set_partitioning_bound_path_finds_the_optimum(seed, name, monkeypatch):
     assert plan.status == "optimal" and plan.solver.endswith(solve_module.BOUND_NAME)
     assert plan.objective == pytest.approx(best, rel=1e-6) and plan.bound <= best + 1e-6
     assert keeps_rules(problem, np.asarray(plan.core_of))
+
+
+def test_a_loose_large_block_goes_to_highs_alone_first(monkeypatch):
+    monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)  # every block is large
+    problem = random_problem(5, n=40, n_cores=5, rules=Rules(max_minutes=None, members=(2, 12), balance=1.0))
+    plain = solve(problem)
+    monkeypatch.setattr(solve_module, "PLAIN_TIME_SHARE", 0)
+    searched = solve(problem)
+    assert plain.status == searched.status == "optimal"
+    assert plain.solver == solve_module.SOLVER_NAME and searched.solver.endswith(solve_module.BOUND_NAME)
+    assert plain.core_of == searched.core_of and keeps_rules(problem, np.asarray(plain.core_of))
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -249,6 +262,7 @@ def test_a_run_stopped_by_the_time_limit_is_never_optimal():
 
 def test_set_partitioning_bound_proves_infeasibility(monkeypatch):
     monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)
+    monkeypatch.setattr(solve_module, "PLAIN_TIME_SHARE", 0)  # straight to the bound-and-dive path
     problem = random_problem(0, rules=Rules(max_minutes=None, members=(2, 2), balance=0.01))
     assert brute_force(problem) is None
     with pytest.raises(InfeasibleError, match="cannot all hold together"):
@@ -261,6 +275,7 @@ def test_set_partitioning_path_keeps_the_other_rules(name, monkeypatch):
     import test_rules
 
     monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)
+    monkeypatch.setattr(solve_module, "PLAIN_TIME_SHARE", 0)  # straight to the bound-and-dive path
     problem = test_rules.biting(test_rules.RULES[name])
     plan = solve(problem)
     core_of = np.asarray(plan.core_of)
