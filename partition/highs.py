@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from importlib.metadata import version
 
 import highspy
@@ -43,9 +44,11 @@ class MipResult:
 
 
 def solve_mip(model: Model, *, time_limit: float, seed: int = 0, start: np.ndarray | None = None,
-              fixed: np.ndarray | None = None, max_nodes: int | None = None, max_solutions: int | None = None) -> MipResult:
+              fixed: np.ndarray | None = None, max_nodes: int | None = None, max_solutions: int | None = None,
+              checkpoint: tuple[float, float] | None = None) -> MipResult:
     """Run HiGHS on ``model`` (one thread), from ``start`` if given, with the ``fixed`` pairs set to 1;
-    ``max_nodes`` and ``max_solutions`` (improving solutions found) stop it early.
+    ``max_nodes`` and ``max_solutions`` (improving solutions found) stop it early, and so does a
+    ``checkpoint`` ``(seconds, gap)``: after that many seconds, the run stops while its gap is above ``gap``.
 
     The result is read honestly: ``optimal`` only when HiGHS says so, never when a time or node
     limit stopped it.
@@ -67,6 +70,8 @@ def solve_mip(model: Model, *, time_limit: float, seed: int = 0, start: np.ndarr
         highs.changeColsBounds(len(chosen), chosen, np.ones(len(chosen)), np.ones(len(chosen)))
     if start is not None:
         highs.setSolution(_solution_of(start))
+    if checkpoint is not None:
+        highs.cbMipInterrupt += partial(_stop_after, *checkpoint)
     highs.run()
     status = highs.getModelStatus()
     feasible = highs.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
@@ -78,6 +83,12 @@ def solve_mip(model: Model, *, time_limit: float, seed: int = 0, start: np.ndarr
     bound = float(highs.getInfo().mip_dual_bound)
     bound = np.inf if infeasible else (bound if np.isfinite(bound) else -np.inf)
     return MipResult(x, bound, optimal=status == highspy.HighsModelStatus.kOptimal, infeasible=infeasible)
+
+
+def _stop_after(seconds: float, gap: float, event) -> None:
+    """HiGHS's interrupt callback: stop once ``seconds`` have passed with the gap still above ``gap``."""
+    if event.data_out.running_time >= seconds and not event.data_out.mip_gap <= gap:
+        event.interrupt()
 
 
 def _solution_of(x: np.ndarray) -> highspy.HighsSolution:

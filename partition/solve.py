@@ -62,10 +62,11 @@ DEFAULT_TIME_LIMIT_S = 60.0
 LIMIT_SEARCH_PROBES = 12
 #: Components with at least this many (member, core) pairs get the set-partitioning bound.
 BOUND_MIN_VARS = 1000
-#: A large component first goes to HiGHS alone for this share of its time: a loose one (1,500 schools,
-#: 150 cores, 2-12 members, ±100%) is proven optimal at the root node in 5 s, where the bound-and-dive
-#: path took the whole minute. Only when HiGHS leaves a gap does the rest of the time go to the steps
-#: below, from its plan and with its bound.
+#: A large component first goes to HiGHS alone: a loose one (1,500 schools, 150 cores, 2-12 members,
+#: ±100%) is proven optimal at the root node in 5 s, where the bound-and-dive path took the whole minute
+#: and left a gap. HiGHS goes on while its gap is within :data:`EXACT_MAX_GAP` after this share of the
+#: component's time (where the steps below would hand the plan to HiGHS anyway); otherwise the rest of
+#: the time goes to those steps, from its plan and with its bound.
 PLAIN_TIME_SHARE = 0.25
 #: Shares of a component's time: column generation may use up to the first, the dive up to the
 #: second of what is left.
@@ -292,13 +293,13 @@ def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, re
     """Bound, dive, polish and solve one block; the best plan found and the best proven bound."""
     if block.is_pair.sum() < max(BOUND_MIN_VARS, 1):
         return _exact(block, start, -np.inf, deadline=deadline, seed=seed, by_columns=False)
+    proven = -np.inf
     if PLAIN_TIME_SHARE > 0:  # the cheap path first: a loose block is solved by HiGHS alone
-        plain = _exact(block, start, -np.inf, deadline=share_of(deadline, PLAIN_TIME_SHARE), seed=seed, by_columns=False)
-        if plain.optimal or plain.infeasible:
+        checkpoint = (PLAIN_TIME_SHARE * (deadline - time.monotonic()), EXACT_MAX_GAP)
+        plain = _exact(block, start, proven, deadline=deadline, seed=seed, by_columns=False, checkpoint=checkpoint)
+        if plain.optimal or plain.infeasible or time.monotonic() >= deadline:
             return plain
         start, proven = plain.x, plain.bound
-    else:
-        proven = -np.inf
     duals = None if relaxation is None else relaxation.member_duals
     columns = column_generation(problem, block, deadline=share_of(deadline, BOUND_TIME_SHARE), start=start, duals=duals)
     bound = max(columns.bound, proven)
@@ -330,9 +331,10 @@ def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, re
     return _found(block, x, bound, optimal=False, by_columns=True)
 
 
-def _exact(block: Model, start: np.ndarray | None, bound: float, *, deadline: float, seed: int, by_columns: bool) -> _Outcome:
-    """HiGHS on the block until ``deadline``, from ``start``; ``bound`` is a bound proven before."""
-    result = highs.solve_mip(block, time_limit=deadline - time.monotonic(), seed=seed, start=start)
+def _exact(block: Model, start: np.ndarray | None, bound: float, *, deadline: float, seed: int, by_columns: bool,
+           checkpoint: tuple[float, float] | None = None) -> _Outcome:
+    """HiGHS on the block until ``deadline`` (or its ``checkpoint``), from ``start``; ``bound`` is a bound proven before."""
+    result = highs.solve_mip(block, time_limit=deadline - time.monotonic(), seed=seed, start=start, checkpoint=checkpoint)
     x = _better(block, start, result.x)
     if x is None:
         return _Outcome(None, np.inf, max(bound, result.bound), optimal=False, infeasible=result.infeasible)

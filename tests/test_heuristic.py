@@ -214,6 +214,24 @@ def test_a_loose_large_block_goes_to_highs_alone_first(monkeypatch):
     assert plain.core_of == searched.core_of and keeps_rules(problem, np.asarray(plain.core_of))
 
 
+def test_highs_stops_at_its_checkpoint_only_with_a_wide_gap():
+    model = build_model(random_problem(3, n=60, n_cores=10, rules=Rules(max_minutes=15, members=(2, 6), balance=0.3)))
+    stopped = highs.solve_mip(model, time_limit=60, checkpoint=(0.0, 1.0))  # no plan or bound yet: an infinite gap
+    going_on = highs.solve_mip(model, time_limit=60, checkpoint=(0.0, np.inf))
+    not_yet = highs.solve_mip(model, time_limit=60, checkpoint=(60.0, -1.0))
+    assert not stopped.optimal and going_on.optimal and not_yet.optimal
+
+
+def test_a_gap_left_by_highs_goes_to_the_bound_and_dive_path(monkeypatch):
+    monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)
+    monkeypatch.setattr(solve_module, "PLAIN_TIME_SHARE", 1e-9)  # HiGHS is asked at once, and any gap is too wide
+    monkeypatch.setattr(solve_module, "EXACT_MAX_GAP", -1.0)
+    problem = random_problem(3, n=60, n_cores=10, rules=Rules(max_minutes=15, members=(2, 6), balance=0.3))
+    plan = solve(problem)
+    assert plan.solver.endswith(solve_module.BOUND_NAME) and plan.status == "optimal"
+    assert keeps_rules(problem, np.asarray(plan.core_of))
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_set_partitioning_bound_lies_between_the_lp_and_the_optimum(seed):
     problem = random_problem(seed, n=10, rules=RULE_SETS["default-like"])
