@@ -3,64 +3,48 @@
     python app.py demo [--out out/demo] [rule options]
     python app.py partition --osm FILE --schools TABLE --out DIR [rule options]
 
-This module only wires the stages together: gis (schools, roads, travel times) -> partition
-(problem, solve, territories, metrics) -> maps (map.html, report.html) and the plan files.
+This module only reads the options, the inputs and the rules file, hands them to
+:func:`partition.plan_districts`, writes the files with :func:`maps.write_plan_files`, and shows
+progress and messages. Every step of the work is in the packages.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import tempfile
-import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from data.demo import COUNTY_NAME, DEMO_NOTICE, ensure_demo
-from gis.admin import COUNTY_LEVEL, TOWNSHIP_LEVEL, read_admin_areas
 from gis.cache import default_cache_dir
 from gis.coords import COORDINATE_SYSTEMS
 from gis.download import download_extract, place_boundary
 from gis.errors import InputError
-from gis.files import staged_output_dir
 from gis.match import match_schools
-from gis.network import read_road_network, snap_schools
-from gis.osm_schools import assign_townships, read_osm_schools
+from gis.network import read_road_network
+from gis.osm_schools import read_osm_schools
+from gis.progress import STEP_SECONDS, STEP_STARTED, logged_step
 from gis.schema import INDICATORS
 from gis.schools import read_school_table
-from gis.traveltime import TravelTimeEngine, cached_matrix
-from maps.assets import save_map
-from maps.render import render_plan_map
-from maps.report import render_report, save_report
-from partition.cores import choose_cores
-from partition.export import plan_frame, write_geojson, write_plan_csv, write_plan_json
-from partition.levels import schools_for_level
-from partition.metrics import between_district_cv, district_costs, district_summary, indicator_cv_table
-from partition.problem import (
-    DEFAULT_BALANCE,
-    DEFAULT_MAX_MINUTES,
-    DEFAULT_MEMBERS,
-    LEVEL_CHOICES,
-    SECONDS_PER_MINUTE,
-    Problem,
-    Rules,
-)
-from partition.rulesfile import PlannerRules, read_rules_file
-from partition.solve import DEFAULT_TIME_LIMIT_S, available_cores, solve
-from partition.standards import CV_LIMITS
-from partition.territory import school_neighbours, territory_polygons
+from maps.outputs import DEFAULT_TITLE, write_plan_files
+from partition.pipeline import Result, plan_districts
+from partition.rules import DEFAULT_BALANCE, DEFAULT_MAX_MINUTES, DEFAULT_MEMBERS, GIVEN_CORES, LEVEL_CHOICES, RuleError, Rules
+from partition.rulesfile import read_rules_file
+from partition.solve import DEFAULT_TIME_LIMIT_S, available_cores
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)
-
-OUTPUT_FILES = ("map.html", "report.html", "districts.geojson", "schools.geojson", "plan.csv", "plan.json")
+logger = logging.getLogger("app")
+#: The loggers whose progress the command line shows: one per package.
+PROGRESS_LOGGERS = ("app", "gis", "partition", "maps")
 
 
 @dataclass(frozen=True)
@@ -82,145 +66,62 @@ class Job:
     jobs: int = 1
     strict: bool = False
     coords: str = "wgs84"
-    cores: str | int = "given"
     rules_file: Path | None = None
-
-
-@contextmanager
-def step(message: str) -> Iterator[None]:
-    """Show a step while it runs and how long it took."""
-    start = time.perf_counter()
-    with console.status(message + " ..."):
-        yield
-    console.print(f"[green]✓[/green] {escape(message)} [dim]({time.perf_counter() - start:.1f} s)[/dim]")
 
 
 def run(job: Job) -> dict[str, Path]:
     """Run the whole pipeline for ``job`` and write its files; return them by name."""
+    rules = replace(job.rules, locks=read_rules_file(job.rules_file)) if job.rules_file else job.rules
     osm, boundary = _osm_source(job)
-    schools, planner = _load_schools(job, osm)
-    with step(f"reading roads from {osm.name}"):
-        network = read_road_network(osm, network_type=job.network_type, cache_dir=job.cache_dir)
-        if boundary is None:
-            county = read_admin_areas(osm, levels=(COUNTY_LEVEL,))
-            boundary = county.geometry.union_all() if len(county) else None
-    if network.from_cache:
-        console.print(f"  [dim]roads from the cache in {job.cache_dir}[/dim]")
-    with step(f"placing {len(schools)} schools on {network.n_nodes:,} road nodes"):
-        schools = snap_schools(schools, network, strict=job.strict)
-    with step("computing travel times between schools"):
-        engine = TravelTimeEngine(network)
-        nodes = schools["node"].to_numpy()
-        sources = np.flatnonzero(_given_cores(schools, planner)) if job.cores == "given" else None  # K cores: all
-        seconds, _ = cached_matrix(engine, nodes, sources=sources, cutoff=job.rules.horizon_s, cache_dir=job.cache_dir)
-        nearest, _ = engine.nearest_source(nodes, toward=True)
-    rules = replace(job.rules, locks=planner.locks)
-    neighbours = school_neighbours(nearest, network.edges["u"].to_numpy(), network.edges["v"].to_numpy(), len(schools))
-    problem = Problem.from_schools(schools, seconds, rules, is_core=_cores(job, schools, seconds, planner), neighbours=neighbours,
-                                   horizon_s=job.rules.horizon_s)
-    with step(f"solving: {len(problem.cores)} cores, {len(problem.members)} members"):
-        plan = solve(problem, time_limit=job.time_limit, seed=job.seed, jobs=job.jobs,
-                     all_times=lambda: cached_matrix(engine, nodes, sources=problem.cores, cache_dir=job.cache_dir)[0])
-    with step("drawing territories and scoring the plan"):
-        frame = plan_frame(plan, problem, schools)
-        districts = _territories(frame, network, nearest, boundary)
-        summary = district_summary(frame).merge(district_costs(frame), on="district")
-        cv_table = indicator_cv_table(frame)
-    with step(f"writing files to {job.out}"), staged_output_dir(job.out) as stage:
-        _write_outputs(stage, job, plan, frame, districts, summary, cv_table)
-    _print_summary(plan, frame, summary, job.out)
-    return {name: job.out / name for name in OUTPUT_FILES}
+    schools = _read_schools(job, osm)
+    with logged_step(logger, f"reading roads from {osm.name}"):
+        roads = read_road_network(osm, network_type=job.network_type, cache_dir=job.cache_dir)
+    if roads.from_cache:
+        logger.info("roads from the cache in %s", job.cache_dir)
+    result = plan_districts(schools, roads, rules, boundary=boundary, time_limit=job.time_limit, seed=job.seed,
+                            jobs=job.jobs, strict=job.strict, cache_dir=job.cache_dir)
+    with logged_step(logger, f"writing files to {job.out}"):
+        files = write_plan_files(result, job.out, title=job.title, notice=job.notice)
+    _print_summary(result, files)
+    return files
 
 
 def _osm_source(job: Job) -> tuple[Path, object]:
     """The OSM file to read (downloaded for ``--place``) and the area's outline when known."""
     if job.place is None:
         return job.osm, None
-    with step(f"downloading OpenStreetMap data for {job.place}"):
+    with logged_step(logger, f"downloading OpenStreetMap data for {job.place}"):
         boundary = place_boundary(job.place)
         return download_extract(boundary, job.cache_dir or Path(tempfile.mkdtemp(prefix="xuequ-"))), boundary
 
 
-def _load_schools(job: Job, osm: Path):
-    """The schools of the plan (table, OSM, or both matched) and the planner's rules file."""
+def _read_schools(job: Job, osm: Path):
+    """The schools: the bureau's table, the schools mapped in OSM, or both matched."""
     source = job.schools.name if job.schools else f"OpenStreetMap ({osm.name})"
-    with step(f"reading schools from {source}"):
+    with logged_step(logger, f"reading schools from {source}"):
         table = read_school_table(job.schools, coords=job.coords, strict=job.strict) if job.schools else None
         mapped = read_osm_schools(osm, strict=job.strict) if job.osm_schools or table is None else None
-        if table is not None and mapped is not None:
-            matched = match_schools(table, mapped)
-            console.print(f"  [dim]{escape(matched.summary())}[/dim]")
-            schools = matched.schools
-        else:
-            schools = table if table is not None else mapped
-        schools = assign_townships(schools, read_admin_areas(osm, levels=(TOWNSHIP_LEVEL,)))
-        schools = schools_for_level(schools, job.rules.level)
-        planner = read_rules_file(job.rules_file, set(schools["school_id"])) if job.rules_file else PlannerRules()
-        _check_indicator(job.rules, schools)
-    return schools, planner
+    if table is None or mapped is None:
+        return table if table is not None else mapped
+    matched = match_schools(table, mapped)
+    logger.info("%s", matched.summary())
+    return matched.schools
 
 
-def _check_indicator(rules: Rules, schools) -> None:
-    if rules.indicator_band and (rules.indicator_band[0] not in schools or schools[rules.indicator_band[0]].isna().all()):
-        raise InputError(f"--indicator-band: the table has no values for '{rules.indicator_band[0]}'; "
-                         f"use one of {', '.join(c for c in INDICATORS if c in schools)}")
-
-
-def _given_cores(schools, planner: PlannerRules) -> np.ndarray:
-    """The table's quality flag, with the rules file's pinned cores."""
-    return schools["is_core"].to_numpy(bool) | schools["school_id"].isin(planner.cores).to_numpy()
-
-
-def _cores(job: Job, schools, seconds: np.ndarray, planner: PlannerRules) -> np.ndarray:
-    """The table's quality flag, or K cores chosen by quality and coverage (pinned ones kept)."""
-    if job.cores == "given":
-        return _given_cores(schools, planner)
-    pinned = tuple(int(i) for i in np.flatnonzero(schools["school_id"].isin(planner.cores)))
-    if job.cores > len(schools):
-        raise InputError(f"--cores {job.cores}: there are only {len(schools)} schools; choose fewer cores")
-    minutes = np.maximum(seconds, seconds.T) / SECONDS_PER_MINUTE
-    return choose_cores(schools, minutes, job.cores, max_minutes=job.rules.max_minutes, pinned=pinned)
-
-
-def _territories(frame, network, nearest: np.ndarray, boundary):
-    """学区 polygons: every road node goes with the school it reaches first, clipped to ``boundary``."""
-    district = frame["district"].to_numpy()
-    points = np.vstack([np.column_stack([frame.geometry.x, frame.geometry.y]), network.nodes[["x", "y"]].to_numpy()])
-    labels = np.concatenate([district, district[nearest]])
-    assigned = labels != ""
-    territories = territory_polygons(points[assigned], labels[assigned], boundary=boundary)
-    names = frame[frame["is_core"]].set_index("district")
-    return territories.join(names[["district_name", "core_name"]], on="district")
-
-
-def _write_outputs(stage: Path, job: Job, plan, frame, districts, summary, cv_table) -> None:
-    described = districts.merge(summary[["district", "n_schools", "enrollment"]], on="district")
-    write_plan_csv(frame.drop(columns=["node", "snap_m", "source_row"]), stage / "plan.csv")
-    write_plan_json(plan, stage / "plan.json", title=job.title, notice=job.notice, n_schools=len(frame))
-    write_geojson(frame[["school_id", "name", "level", "enrollment", "is_core", "district", "district_name",
-                         "core_school_id", "minutes_to_core", "minutes_from_core", "geometry"]], stage / "schools.geojson")
-    write_geojson(described, stage / "districts.geojson")
-    save_map(render_plan_map(frame, described, title=job.title, notice=job.notice), stage / "map.html")
-    named = summary.merge(districts[["district", "district_name", "core_name"]], on="district")
-    report = render_report(title=job.title, plan=plan.summary(), districts=named, schools=frame,
-                           cv_table=cv_table, between_cv=between_district_cv(frame), cv_limits=CV_LIMITS,
-                           notice=job.notice)
-    save_report(report, stage / "report.html")
-
-
-def _print_summary(plan, frame, summary, out: Path) -> None:
-    table = Table(title=f"{len(summary)} 学区 — {plan.status}, gap {plan.gap:.4%}")
+def _print_summary(result: Result, files: dict[str, Path]) -> None:
+    plan = result.plan
+    table = Table(title=f"{len(result.districts)} 学区 — {plan.status}, gap {plan.gap:.4%}")
     for column in ("学区", "schools", "enrollment", "deviation", "max min"):
         table.add_column(column, justify="right")
-    for row in summary.itertuples():
+    for row in result.districts.itertuples():
         table.add_row(row.district, str(row.n_schools), f"{row.enrollment:,}", f"{row.deviation:+.1%}", f"{row.max_minutes:.1f}")
     console.print(table)
-    left_out = frame[frame["district"] == ""]
+    left_out = result.unassigned
     if len(left_out):
         console.print(f"[yellow]{len(left_out)} school(s) reach no core and are left out:[/yellow] "
                       + escape(", ".join(left_out["name"])))
-    for name in OUTPUT_FILES:
-        console.print(f"  {out / name}")
+    for path in files.values():
+        console.print(f"  {escape(str(path))}")
 
 
 def _members(text: str) -> tuple[int, int]:
@@ -228,17 +129,16 @@ def _members(text: str) -> tuple[int, int]:
         low, high = (int(x) for x in text.split("-"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a range; write it as MIN-MAX, e.g. 2-6") from None
-    if not 0 <= low <= high:
-        raise argparse.ArgumentTypeError(f"'{text}': need 0 <= MIN <= MAX")
     return low, high
 
 
 def _cores_option(text: str) -> str | int:
-    if text == "given":
+    if text == GIVEN_CORES:
         return text
-    if text.isdigit() and int(text) > 0:
+    try:
         return int(text)
-    raise argparse.ArgumentTypeError(f"'{text}': write 'given' or a number of cores, e.g. 24")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}': write '{GIVEN_CORES}' or a number of cores, e.g. 24") from None
 
 
 def _indicator_band(text: str) -> tuple[str, float]:
@@ -261,7 +161,7 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
                        help="each 学区's enrollment within ±this share of the mean (default %(default)s)")
     rules.add_argument("--level", choices=LEVEL_CHOICES, default="all",
                        help="plan all schools together, or the primary or junior schools alone (default %(default)s)")
-    rules.add_argument("--cores", type=_cores_option, default="given", metavar="given|K",
+    rules.add_argument("--cores", type=_cores_option, default=GIVEN_CORES, metavar="given|K",
                        help="cores from the table's 是否优质 flag, or K cores chosen by quality and coverage")
     rules.add_argument("--allow-unassigned", action="store_true",
                        help="leave out (and list) the schools that reach no core instead of failing")
@@ -308,26 +208,33 @@ def build_parser() -> argparse.ArgumentParser:
     part.add_argument("--out", type=Path, required=True, help="output folder")
     part.add_argument("--coords", choices=COORDINATE_SYSTEMS, default="wgs84",
                       help="coordinate system of the table: gcj02 for Amap/Tencent, bd09 for Baidu (default %(default)s)")
-    part.add_argument("--title", default="学区划分方案", help="title of the map and report")
+    part.add_argument("--title", default=DEFAULT_TITLE, help="title of the map and report")
     _add_rule_options(part)
     return parser
 
 
+def rules_from_args(args: argparse.Namespace) -> Rules:
+    """The :class:`Rules` of the options; a bad value raises :class:`InputError` naming its option."""
+    try:
+        return Rules(
+            max_minutes=args.max_minutes, members=args.members, balance=args.balance, level=args.level,
+            allow_unassigned=args.allow_unassigned, min_rural=args.min_rural, indicator_band=args.indicator_band,
+            keep_township=args.keep_township, contiguity=args.contiguity, objective=args.objective, cores=args.cores,
+        )
+    except RuleError as exc:
+        raise InputError(f"--{exc.field.replace('_', '-')} {exc.detail}") from None
+
+
 def job_from_args(args: argparse.Namespace) -> Job:
     """Turn parsed arguments into a :class:`Job`."""
-    for name in ("max_minutes", "balance", "time_limit", "jobs"):
+    for name in ("time_limit", "jobs"):
         if getattr(args, name) <= 0:
             raise InputError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
-    rules = Rules(
-        max_minutes=args.max_minutes, members=args.members, balance=args.balance, level=args.level,
-        allow_unassigned=args.allow_unassigned, min_rural=args.min_rural, indicator_band=args.indicator_band,
-        keep_township=args.keep_township, contiguity=args.contiguity, objective=args.objective,
-    )
-    common = dict(out=args.out, rules=rules, seed=args.seed, time_limit=args.time_limit, jobs=args.jobs, strict=args.strict,
-                  cores=args.cores, rules_file=args.rules_file, network_type=args.network_type,
+    common = dict(out=args.out, rules=rules_from_args(args), seed=args.seed, time_limit=args.time_limit, jobs=args.jobs,
+                  strict=args.strict, rules_file=args.rules_file, network_type=args.network_type,
                   cache_dir=None if args.no_cache else args.cache_dir)
     if args.command == "demo":
-        with step("preparing the demo county"):
+        with logged_step(logger, "preparing the demo county"):
             files = ensure_demo()
         return Job(osm=files.osm, schools=files.schools, title=f"{COUNTY_NAME}学区划分方案", notice=DEMO_NOTICE, **common)
     return Job(osm=args.osm, schools=args.schools, title=args.title, coords=args.coords, place=args.place,
@@ -338,12 +245,53 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     console.print(f"[yellow]warning:[/yellow] {escape(str(message))}")
 
 
+class ProgressHandler(logging.Handler):
+    """Shows the packages' log records on the console: a spinner while a step runs, a tick when it ends."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self._status = console.status("")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = escape(record.getMessage())
+        if getattr(record, STEP_STARTED, False):
+            self._status.update(message)
+            self._status.start()
+        elif hasattr(record, STEP_SECONDS):
+            self._status.stop()
+            console.print(f"[green]✓[/green] {message}")
+        else:
+            console.print(f"  [dim]{message}[/dim]")
+
+    def close(self) -> None:
+        self._status.stop()
+        super().close()
+
+
+@contextmanager
+def console_progress() -> Iterator[None]:
+    """Route the packages' progress to the console while the block runs."""
+    handler = ProgressHandler()
+    saved = {name: logging.getLogger(name).level for name in PROGRESS_LOGGERS}
+    for name in PROGRESS_LOGGERS:
+        logging.getLogger(name).addHandler(handler)
+        logging.getLogger(name).setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).removeHandler(handler)
+            logging.getLogger(name).setLevel(level)
+        handler.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
     warnings.showwarning = _show_warning
     try:
-        run(job_from_args(args))
+        with console_progress():
+            run(job_from_args(args))
     except InputError as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2

@@ -40,7 +40,7 @@ import os
 import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from numbers import Real
 from pathlib import Path
 
@@ -149,6 +149,8 @@ class RoadNetwork:
         The shapes of merged edges (simplified networks only).
     from_cache : bool
         True when this network was loaded from the on-disk cache.
+    source : Path or None
+        The OSM file it was read from (its boundaries give the county and 乡镇/街道).
     """
 
     nodes: pd.DataFrame
@@ -159,6 +161,7 @@ class RoadNetwork:
     simplified: bool = False
     paths: EdgePaths | None = None
     from_cache: bool = False
+    source: Path | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -276,7 +279,13 @@ def read_road_network(
         If the file is missing, unreadable, or holds no road of this network type.
     """
     path = check_osm_path(path)
-    speeds = _speed_table(network_type, speeds_kph)
+    network = _cached_or_built_network(path, network_type, simplify, _speed_table(network_type, speeds_kph), cache_dir)
+    return replace(network, source=path)
+
+
+def _cached_or_built_network(
+    path: Path, network_type: str, simplify: bool, speeds: dict[str, float], cache_dir: str | os.PathLike | None
+) -> RoadNetwork:
     if cache_dir is None:
         return _build_network(path, network_type, simplify, speeds)
     key = cache.cache_key(cache.file_sha256(path), _cache_params(network_type, simplify, speeds))

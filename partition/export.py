@@ -18,12 +18,19 @@ from gis.files import atomic_path, write_text_atomic
 from .plan import UNASSIGNED, Plan
 from .problem import SECONDS_PER_MINUTE, Problem
 
-__all__ = ["plan_frame", "write_plan_csv", "write_plan_json", "write_geojson", "PLAN_COLUMNS", "DISTRICT_SUFFIX"]
+__all__ = [
+    "plan_frame", "write_plan_csv", "write_plan_json", "write_geojson", "PLAN_COLUMNS", "SCHOOL_FEATURE_COLUMNS", "DISTRICT_SUFFIX",
+]
 
 #: Columns of plan.csv, in order.
 PLAN_COLUMNS = [
     "school_id", "name", "level", "enrollment", "is_core", "district", "district_name",
     "core_school_id", "core_name", "minutes_to_core", "minutes_from_core", "township", "area_type",
+]
+#: Properties of each school in schools.geojson.
+SCHOOL_FEATURE_COLUMNS = [
+    "school_id", "name", "level", "enrollment", "is_core", "district", "district_name",
+    "core_school_id", "minutes_to_core", "minutes_from_core",
 ]
 #: A 学区 is named after its core school: 示范县第一实验小学 -> 示范县第一实验小学学区.
 DISTRICT_SUFFIX = "学区"

@@ -1,18 +1,18 @@
 """The 学区 partition problem: schools, travel times, cores and the rules a plan must keep.
 
-Defaults come from ../shared/DOMAIN.md: 2-6 members per core (Zhucheng's 城乡学校互助共同体),
-a 30-minute travel limit (a weekly teacher commute; the seeds give no number, so it is a
-documented choice), and each 学区's enrollment within +/-25% of the mean.
+The rules themselves, their defaults and their checks are :mod:`partition.rules` (re-exported here).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
+
+from .rules import DEFAULT_BALANCE, DEFAULT_MAX_MINUTES, DEFAULT_MEMBERS, LEVEL_CHOICES, Locks, Rules
 
 __all__ = [
     "Rules",
@@ -26,16 +26,9 @@ __all__ = [
     "BALANCE_WEIGHT",
     "TIE_WEIGHT",
     "HORIZON_FACTOR",
+    "time_horizon_s",
 ]
 
-#: Longest travel time between a member school and its core, in minutes (both directions).
-DEFAULT_MAX_MINUTES = 30.0
-#: Members per core, the core not counted: 以城区学校为核心,分别联建2-6处 (seeds 000, line 22).
-DEFAULT_MEMBERS = (2, 6)
-#: Allowed deviation of a 学区's total enrollment from the mean over 学区.
-DEFAULT_BALANCE = 0.25
-#: Which schools a plan covers: all levels together, or the primary or junior plan alone.
-LEVEL_CHOICES = ("all", "primary", "junior")
 SECONDS_PER_MINUTE = 60.0
 #: The objective's secondary term: student-minutes one student of imbalance costs (|学区 enrollment
 #: − mean|, summed over 学区; see :mod:`partition.model`).
@@ -51,89 +44,10 @@ HORIZON_FACTOR = 2.0
 RURAL_AREA_TYPES = ("town", "rural")
 
 
-@dataclass(frozen=True)
-class Locks:
-    """A planner's fixed decisions, by school id.
-
-    Attributes
-    ----------
-    fixed : tuple of (school, core)
-        The school must join this core.
-    together : tuple of (school, school)
-        The two schools must be in the same 学区.
-    apart : tuple of (school, school)
-        The two schools must be in different 学区.
-    """
-
-    fixed: tuple[tuple[str, str], ...] = ()
-    together: tuple[tuple[str, str], ...] = ()
-    apart: tuple[tuple[str, str], ...] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.fixed or self.together or self.apart)
-
-
-@dataclass(frozen=True)
-class Rules:
-    """The rules a plan must keep; ``None`` (or ``False``) switches a rule off.
-
-    Attributes
-    ----------
-    max_minutes : float or None
-        Travel limit: the longer of member->core and core->member must not exceed it.
-    members : tuple of int or None
-        ``(min, max)`` member schools per core, the core not counted.
-    balance : float or None
-        Each 学区's enrollment (core included) within ``(1 ± balance) ×`` the mean.
-    allow_unassigned : bool
-        Leave out the schools that reach no core within the limit (they are listed) instead
-        of failing; every other school is assigned, and the balance mean is over those.
-    min_rural : int or None
-        Mix (城乡联建): each 学区 holds at least this many town or rural schools, core included,
-        or as many as it can reach when fewer.
-    indicator_band : tuple of (str, float) or None
-        ``(indicator, x)``: each 学区's enrollment-weighted mean of the indicator within
-        ``(1 ± x) ×`` the county's.
-    keep_township : bool
-        All schools of a 乡镇/街道 in one 学区.
-    contiguity : bool
-        A member joins core c only if a neighbouring school nearer to c joins c too (or c is
-        its neighbour): 学区 grow outward from their core along touching territories.
-    locks : Locks
-        Fixed assignments, keep-together and keep-apart pairs.
-    level : str
-        Which schools the plan covers (one of :data:`LEVEL_CHOICES`); recorded, applied when
-        the problem is built.
-    objective : str
-        ``"sum"``: least student-minutes. ``"max"``: least longest trip first (the smallest
-        feasible travel limit), then least student-minutes under it.
-    """
-
-    max_minutes: float | None = DEFAULT_MAX_MINUTES
-    members: tuple[int, int] | None = DEFAULT_MEMBERS
-    balance: float | None = DEFAULT_BALANCE
-    allow_unassigned: bool = False
-    min_rural: int | None = None
-    indicator_band: tuple[str, float] | None = None
-    keep_township: bool = False
-    contiguity: bool = False
-    locks: Locks = field(default_factory=Locks)
-    level: str = "all"
-    objective: str = "sum"
-
-    @property
-    def horizon_s(self) -> float:
-        """Seconds up to which a plan needs the travel times to and from the cores (:data:`HORIZON_FACTOR`
-        times the limit; ``inf`` without a limit)."""
-        return np.inf if self.max_minutes is None else HORIZON_FACTOR * self.max_minutes * SECONDS_PER_MINUTE
-
-    def to_dict(self) -> dict:
-        """The rules as plain JSON-ready values."""
-        rules = asdict(self)
-        rules["members"] = list(self.members) if self.members else None
-        rules["indicator_band"] = list(self.indicator_band) if self.indicator_band else None
-        rules["locks"] = {kind: [list(pair) for pair in pairs] for kind, pairs in rules["locks"].items()}
-        return rules
+def time_horizon_s(rules: Rules) -> float:
+    """Seconds up to which a plan under ``rules`` needs the travel times to and from the cores
+    (:data:`HORIZON_FACTOR` times the limit; ``inf`` without a limit)."""
+    return np.inf if rules.max_minutes is None else HORIZON_FACTOR * rules.max_minutes * SECONDS_PER_MINUTE
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,7 +78,7 @@ class Problem:
         Schools whose territories touch each school's (needed by ``contiguity``).
     horizon_s : float
         Times above this many seconds may be missing (``inf``) from ``seconds`` (``inf``: every time is
-        there). At least the travel limit; :attr:`Rules.horizon_s` keeps the heuristic's neighbourhoods whole.
+        there). At least the travel limit; :func:`time_horizon_s` keeps the heuristic's neighbourhoods whole.
     """
 
     school_ids: tuple[str, ...]
@@ -255,7 +169,7 @@ class Problem:
         the rules' horizon (not the other rules)."""
         cores = self.cores
         times = np.concatenate([self.seconds[cores], self.seconds[:, cores].T])
-        times = np.round(np.where(times <= min(self.horizon_s, self.rules.horizon_s), times, np.inf), 3)
+        times = np.round(np.where(times <= min(self.horizon_s, time_horizon_s(self.rules)), times, np.inf), 3)
         digest = hashlib.sha256()
         digest.update("\x1f".join(self.school_ids).encode())
         for array in (self.enrollment.astype(np.int64), self.is_core.astype(np.uint8), times):

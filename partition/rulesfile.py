@@ -8,35 +8,29 @@
       - ["3707000040", "3707000041"]
     apart:             # pairs that must not
       - ["3707000050", "3707000051"]
-    cores: ["3707000007"]   # pinned cores, kept when the tool chooses the rest (--cores K)
+    cores: ["3707000007"]   # schools that must be cores (kept when the tool chooses the rest, --cores K)
+
+The file is read for its shape here; that every id names a school of the plan, and every fixed
+core a core, is checked by :func:`partition.pipeline.prepare`, which knows the schools.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from gis.errors import InputError
 
-from .problem import Locks
+from .rules import Locks
 
-__all__ = ["PlannerRules", "read_rules_file"]
+__all__ = ["read_rules_file"]
 
 KNOWN_KEYS = ("fixed", "together", "apart", "cores")
 
 
-@dataclass(frozen=True)
-class PlannerRules:
-    """What a rules file says: the locks and the pinned cores."""
-
-    locks: Locks = Locks()
-    cores: tuple[str, ...] = ()
-
-
-def read_rules_file(path: str | Path, school_ids: set[str]) -> PlannerRules:
-    """Read and check a rules file; every id must be one of ``school_ids``."""
+def read_rules_file(path: str | Path) -> Locks:
+    """Read a rules file into :class:`~partition.rules.Locks`; a file of the wrong shape raises :class:`InputError`."""
     path = Path(path)
     try:
         content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -50,11 +44,7 @@ def read_rules_file(path: str | Path, school_ids: set[str]) -> PlannerRules:
     together = _pairs(content.get("together"), "together", path)
     apart = _pairs(content.get("apart"), "apart", path)
     cores = tuple(str(c) for c in content.get("cores") or ())
-    mentioned = [i for pair in (*fixed, *together, *apart) for i in pair] + list(cores)
-    unknown = sorted(set(mentioned) - school_ids)
-    if unknown:
-        raise InputError(f"{path}: unknown school id(s) {', '.join(unknown)}; use the 学校标识码 of the school table")
-    return PlannerRules(Locks(fixed=fixed, together=together, apart=apart), cores)
+    return Locks(fixed=fixed, together=together, apart=apart, cores=cores)
 
 
 def _pairs(value, key: str, path: Path) -> tuple[tuple[str, str], ...]:

@@ -55,6 +55,19 @@ def browser() -> Iterator[object]:
             chromium.close()
 
 
+# --- the demo county through the command line, once per session ------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_out(tmp_path_factory) -> Path:
+    """The folder ``python app.py demo`` wrote (default rules); tests only read it."""
+    import app
+
+    out = tmp_path_factory.mktemp("demo") / "out"
+    assert app.main(["demo", "--out", str(out)]) == 0
+    return out
+
+
 # --- cache: tests never touch the user's cache folder -------------------------------------
 
 

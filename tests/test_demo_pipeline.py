@@ -14,16 +14,10 @@ import pytest
 
 import app
 from data.demo import ensure_demo
+from maps.outputs import OUTPUT_FILES
 from partition.problem import DEFAULT_BALANCE, DEFAULT_MAX_MINUTES, DEFAULT_MEMBERS
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def demo_out(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("demo") / "out"
-    assert app.main(["demo", "--out", str(out)]) == 0
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +26,7 @@ def plan(demo_out) -> pd.DataFrame:
 
 
 def test_writes_every_file(demo_out):
-    assert sorted(p.name for p in demo_out.iterdir()) == sorted(app.OUTPUT_FILES)
+    assert sorted(p.name for p in demo_out.iterdir()) == sorted(OUTPUT_FILES)
     assert (demo_out / "plan.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 
 
@@ -102,7 +96,7 @@ def test_outputs_name_the_synthetic_data(demo_out):
 def test_rerun_is_byte_identical(demo_out, tmp_path):
     again = tmp_path / "again"
     assert app.main(["demo", "--out", str(again)]) == 0
-    for name in app.OUTPUT_FILES:
+    for name in OUTPUT_FILES:
         assert (again / name).read_bytes() == (demo_out / name).read_bytes(), name
 
 

@@ -1,0 +1,294 @@
+"""From schools and roads to a scored 学区 plan: :func:`plan_districts` and its :class:`Result`.
+
+Everything between reading the inputs and writing the files happens here, once, for every caller
+(the command line, a notebook, later the web application): 乡镇/街道 from the OSM boundaries, the
+schools of the chosen level, the planner's locks, snapping to the roads, travel times, cores given
+or chosen, the solve, territories and the figures.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry.base import BaseGeometry
+
+from gis.admin import COUNTY_LEVEL, TOWNSHIP_LEVEL, read_admin_areas
+from gis.errors import InputError
+from gis.network import RoadNetwork, snap_schools
+from gis.osm_schools import assign_townships
+from gis.progress import logged_step
+from gis.traveltime import TravelTimeEngine, cached_matrix
+
+from .cores import choose_cores
+from .export import plan_frame
+from .levels import LEVEL_MEMBERS, schools_for_level
+from .metrics import between_district_cv, district_costs, district_summary, indicator_cv_table
+from .plan import Plan
+from .problem import SECONDS_PER_MINUTE, Problem, time_horizon_s
+from .rules import GIVEN_CORES, Locks, Rules
+from .solve import DEFAULT_TIME_LIMIT_S, solve
+from .territory import school_neighbours, territory_polygons
+
+__all__ = ["Result", "plan_districts", "prepare", "Prepared"]
+
+logger = logging.getLogger(__name__)
+
+NO_TOWNSHIPS = gpd.GeoDataFrame({"name": []}, geometry=[], crs="EPSG:4326")
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """A 学区 plan with everything needed to show, score and write it.
+
+    Attributes
+    ----------
+    plan : Plan
+        The assignment and how it was found (solver, status, objective, proven gap).
+    problem : Problem
+        What was solved: the schools in order, travel times, cores and rules.
+    schools : geopandas.GeoDataFrame
+        The school table (in problem order) with ``district``, ``district_name``, ``is_core``,
+        ``core_school_id``, ``core_name``, ``minutes_to_core``, ``minutes_from_core``, ``node``
+        and ``snap_m``. An unassigned school has an empty ``district``.
+    districts : geopandas.GeoDataFrame
+        One territory polygon per 学区 with its figures: schools, members, enrollment and its
+        deviation from the mean, travel minutes, the urban/town/rural mix, teachers to exchange
+        and yearly activity funds.
+    cv_table : pandas.DataFrame
+        差异系数 of each resource indicator between the schools of each level.
+    between_cv : pandas.DataFrame
+        差异系数 between the 学区 means of each indicator.
+    roads : RoadNetwork
+        The road network the times were measured on.
+    townships : geopandas.GeoDataFrame
+        The 乡镇/街道 areas of the OSM file (empty when it has none).
+    boundary : shapely geometry or None
+        The county outline the territories are clipped to.
+    """
+
+    plan: Plan
+    problem: Problem
+    schools: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame
+    cv_table: pd.DataFrame
+    between_cv: pd.DataFrame
+    roads: RoadNetwork
+    townships: gpd.GeoDataFrame
+    boundary: BaseGeometry | None = None
+
+    @property
+    def rules(self) -> Rules:
+        """The rules the plan keeps (for ``objective="max"``: with the limit it reached)."""
+        return self.plan.rules
+
+    @property
+    def unassigned(self) -> gpd.GeoDataFrame:
+        """The schools left out of every 学区 (only with ``allow_unassigned``)."""
+        return self.schools[self.schools["district"] == ""]
+
+
+def plan_districts(
+    schools: gpd.GeoDataFrame,
+    roads: RoadNetwork,
+    rules: Rules | None = None,
+    *,
+    townships: gpd.GeoDataFrame | None = None,
+    boundary: BaseGeometry | None = None,
+    time_limit: float = DEFAULT_TIME_LIMIT_S,
+    seed: int = 0,
+    jobs: int = 1,
+    strict: bool = False,
+    cache_dir: str | os.PathLike | None = None,
+) -> Result:
+    """Group the schools into 学区 around core schools and score the plan.
+
+    Parameters
+    ----------
+    schools : geopandas.GeoDataFrame
+        The canonical school table (:func:`gis.read_school_table`, :func:`gis.read_osm_schools`).
+    roads : RoadNetwork
+        The road network (:func:`gis.read_road_network`).
+    rules : Rules, optional
+        The rules the plan keeps; ``Rules()`` (the defaults) when omitted.
+    townships : geopandas.GeoDataFrame, optional
+        乡镇/街道 polygons with a ``name`` column, filling the schools' empty ``township``. By
+        default the ``admin_level=8`` boundaries of the OSM file the roads came from.
+    boundary : shapely geometry, optional
+        The county outline (EPSG:4326) the territories are clipped to. By default the
+        ``admin_level=6`` boundary of that file, else a margin around the schools and roads.
+    time_limit : float
+        Seconds the solver may search; a stopped search reports its proven gap.
+    seed : int
+        Solver seed: the same inputs and seed give the same plan when the search finishes.
+    jobs : int
+        CPU cores for independent parts of a large plan (see :func:`partition.solve.solve`).
+    strict : bool
+        Raise on the first school that is off the road network instead of dropping it with a warning.
+    cache_dir : path, optional
+        Keep the school-to-school travel times here, so a rerun with other rules skips routing.
+
+    Returns
+    -------
+    Result
+
+    Raises
+    ------
+    gis.errors.InputError
+        When the inputs cannot make a plan (no school of the level, unknown ids in the locks,
+        a missing indicator), or :class:`partition.solve.InfeasibleError` when no plan keeps
+        the rules, with the reasons and the smallest travel limit that has one.
+    """
+    rules = Rules() if rules is None else rules
+    prepared = prepare(schools, roads, rules, townships=townships, boundary=boundary, strict=strict, cache_dir=cache_dir)
+    problem = prepared.problem
+    with logged_step(logger, f"solving: {len(problem.cores)} cores, {len(problem.members)} members"):
+        plan = solve(problem, time_limit=time_limit, seed=seed, jobs=jobs, all_times=prepared.all_times)
+    return prepared.result(plan)
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """A problem ready to solve or score, with what its :class:`Result` will need."""
+
+    problem: Problem
+    schools: gpd.GeoDataFrame
+    roads: RoadNetwork
+    nearest: np.ndarray
+    townships: gpd.GeoDataFrame
+    boundary: BaseGeometry | None
+    #: Gives the problem's travel times without its horizon (see :func:`partition.solve.solve`).
+    all_times: Callable[[], np.ndarray] | None = None
+
+    def result(self, plan: Plan) -> Result:
+        """The :class:`Result` of ``plan``: its school table, territories and figures."""
+        with logged_step(logger, "drawing territories and scoring the plan"):
+            frame = plan_frame(plan, self.problem, self.schools)
+            summary = district_summary(frame).merge(district_costs(frame), on="district")
+            districts = _territories(frame, self.roads, self.nearest, self.boundary).merge(summary, on="district")
+            return Result(
+                plan=plan, problem=self.problem, schools=frame, districts=districts, cv_table=indicator_cv_table(frame),
+                between_cv=between_district_cv(frame), roads=self.roads, townships=self.townships, boundary=self.boundary,
+            )
+
+
+def prepare(
+    schools: gpd.GeoDataFrame, roads: RoadNetwork, rules: Rules, *, townships: gpd.GeoDataFrame | None = None,
+    boundary: BaseGeometry | None = None, strict: bool = False, cache_dir: str | os.PathLike | None = None,
+) -> Prepared:
+    """Everything before the solve: townships, the level's schools, snapping, travel times, cores, checks.
+
+    Parameters as :func:`plan_districts`.
+    """
+    areas = _admin_areas(roads, need=townships is None or boundary is None)
+    townships = _areas_of_level(areas, TOWNSHIP_LEVEL) if townships is None else townships
+    boundary = _county_outline(areas) if boundary is None else boundary
+    schools = _schools_of_level(assign_townships(schools, townships), rules.level)
+    _check_rule_inputs(rules, schools)
+    with logged_step(logger, f"placing {len(schools)} schools on {roads.n_nodes:,} road nodes"):
+        schools = snap_schools(schools, roads, strict=strict)
+    _check_lock_ids(rules.locks, schools)
+    horizon = time_horizon_s(rules)
+    with logged_step(logger, "computing travel times between schools"):
+        engine = TravelTimeEngine(roads)
+        nodes = schools["node"].to_numpy()
+        # from and to the given cores only; choosing cores needs every school's
+        sources = np.flatnonzero(_given_cores(schools, rules)) if rules.cores == GIVEN_CORES else None
+        seconds, _ = cached_matrix(engine, nodes, sources=sources, cutoff=horizon, cache_dir=cache_dir)
+        nearest, _ = engine.nearest_source(nodes, toward=True)
+    is_core = _core_mask(schools, seconds, rules)
+    _check_fixed_cores(rules.locks, schools, is_core)
+    neighbours = school_neighbours(nearest, roads.edges["u"].to_numpy(), roads.edges["v"].to_numpy(), len(schools))
+    problem = Problem.from_schools(schools, seconds, rules, is_core=is_core, neighbours=neighbours, horizon_s=horizon)
+
+    def all_times() -> np.ndarray:
+        with logged_step(logger, "computing every travel time to and from the cores, to explain"):
+            return cached_matrix(engine, nodes, sources=problem.cores, cache_dir=cache_dir)[0]
+
+    return Prepared(problem, schools, roads, nearest, townships, boundary, all_times)
+
+
+def _admin_areas(roads: RoadNetwork, *, need: bool) -> gpd.GeoDataFrame:
+    """The county and 乡镇/街道 areas of the roads' OSM file, when needed and known."""
+    if not need or roads.source is None:
+        return NO_TOWNSHIPS.assign(admin_level=pd.Series(dtype=int))
+    return read_admin_areas(roads.source, levels=(COUNTY_LEVEL, TOWNSHIP_LEVEL))
+
+
+def _areas_of_level(areas: gpd.GeoDataFrame, level: int) -> gpd.GeoDataFrame:
+    return areas[areas["admin_level"] == level].reset_index(drop=True)
+
+
+def _county_outline(areas: gpd.GeoDataFrame) -> BaseGeometry | None:
+    county = _areas_of_level(areas, COUNTY_LEVEL)
+    return county.geometry.union_all() if len(county) else None
+
+
+def _schools_of_level(schools: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
+    """The schools one plan covers; an :class:`InputError` naming what there is when none."""
+    chosen = schools_for_level(schools, level)
+    if chosen.empty:
+        counts = schools["level"].value_counts().sort_index()
+        found = ", ".join(f"{n} {lvl}" for lvl, n in counts.items()) or "none"
+        raise InputError(f"no school of level '{level}' ({'/'.join(LEVEL_MEMBERS[level])}) in the table "
+                         f"(schools by level: {found}); choose another level")
+    return chosen
+
+
+def _check_rule_inputs(rules: Rules, schools: gpd.GeoDataFrame) -> None:
+    """The table has what the rules read."""
+    band = rules.indicator_band
+    if band and (band[0] not in schools or schools[band[0]].isna().all()):
+        known = [c for c in schools.columns if schools[c].dtype.kind == "f" and schools[c].notna().any()]
+        raise InputError(f"indicator_band: the table has no values for '{band[0]}'; use one of {', '.join(known) or 'none'}")
+
+
+def _check_lock_ids(locks: Locks, schools: gpd.GeoDataFrame) -> None:
+    unknown = sorted(locks.school_ids() - set(schools["school_id"]))
+    if unknown:
+        raise InputError(f"the planner's rules name unknown or dropped school id(s) {', '.join(unknown)}; "
+                         "use the 学校标识码 of schools in the plan")
+
+
+def _check_fixed_cores(locks: Locks, schools: gpd.GeoDataFrame, is_core: np.ndarray) -> None:
+    """A fixed assignment names a core as its core: never reinterpreted."""
+    core_ids = set(schools["school_id"][is_core])
+    names = dict(zip(schools["school_id"], schools["name"]))
+    wrong = [(s, c) for s, c in locks.fixed if c not in core_ids]
+    if wrong:
+        listed = "; ".join(f"{s} -> {names[c]} ({c})" for s, c in wrong)
+        raise InputError(f"fixed assignment(s) to a school that is not a core: {listed}; "
+                         "fix them to a core, or list that school under 'cores' to make it one")
+
+
+def _given_cores(schools: gpd.GeoDataFrame, rules: Rules) -> np.ndarray:
+    """The table's quality flag, with the pinned cores."""
+    return schools["is_core"].to_numpy(bool) | schools["school_id"].isin(rules.locks.cores).to_numpy()
+
+
+def _core_mask(schools: gpd.GeoDataFrame, seconds: np.ndarray, rules: Rules) -> np.ndarray:
+    """The table's quality flag, or K cores chosen by quality and coverage (pinned ones kept)."""
+    if rules.cores == GIVEN_CORES:
+        return _given_cores(schools, rules)
+    pinned = np.flatnonzero(schools["school_id"].isin(rules.locks.cores))
+    if rules.cores > len(schools):
+        raise InputError(f"cores={rules.cores}: there are only {len(schools)} schools; choose fewer cores")
+    minutes = np.maximum(seconds, seconds.T) / SECONDS_PER_MINUTE
+    return choose_cores(schools, minutes, rules.cores, max_minutes=rules.max_minutes, pinned=tuple(int(i) for i in pinned))
+
+
+def _territories(frame: gpd.GeoDataFrame, roads: RoadNetwork, nearest: np.ndarray, boundary) -> gpd.GeoDataFrame:
+    """学区 polygons: every road node goes with the school it reaches first, clipped to ``boundary``."""
+    district = frame["district"].to_numpy()
+    points = np.vstack([np.column_stack([frame.geometry.x, frame.geometry.y]), roads.nodes[["x", "y"]].to_numpy()])
+    labels = np.concatenate([district, district[nearest]])
+    assigned = labels != ""
+    territories = territory_polygons(points[assigned], labels[assigned], boundary=boundary)
+    names = frame[frame["is_core"]].set_index("district")
+    return territories.join(names[["district_name", "core_name"]], on="district")
+
