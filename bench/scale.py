@@ -8,7 +8,8 @@ Generates the case: the demo county at the scale that gives about ``--nodes`` ro
 (:func:`gis.network.extract_roads`, what osmnx should be given), and its school table brought to
 ``--schools`` rows (random member schools dropped, or new ones added near random member schools on a
 road node 0.5-3 km away, copying their attributes) with exactly ``--cores`` quality flags (the demo's
-flagged schools, spread out by farthest-point sampling). Then, each as its own process, in the same run:
+flagged schools: a greedy set cover so that every school reaches a core within the limit, then
+more drawn at random in proportion to their students). Then, each as its own process, in the same run:
 
 * ``expert``: bench/expert.py, osmnx loading, scipy Dijkstra from the cores with the limit as cutoff on
   the graph and its transpose, one highspy MILP with the member and balance rows stopped at 0.1% gap;
@@ -45,8 +46,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from a checkout
 
 from data.demo import DEMO_SEED, generate_demo  # noqa: E402
-from gis.network import extract_roads, read_road_network  # noqa: E402
+from gis.network import RoadNetwork, extract_roads, read_road_network, snap_to_nodes  # noqa: E402
 from gis.schema import TABLE_HEADERS_ZH  # noqa: E402
+from gis.traveltime import TravelTimeEngine, cached_matrix  # noqa: E402
+from partition.problem import SECONDS_PER_MINUTE  # noqa: E402
 
 __all__ = ["make_case", "measure", "main"]
 
@@ -86,26 +89,23 @@ class Run:
 # --- the case -------------------------------------------------------------------------------------------
 
 
-def make_case(work_dir: Path, *, n_schools: int, n_nodes: int, n_cores: int, seed: int = DEMO_SEED) -> Case:
-    """Generate (or reuse) the demo county at about ``n_nodes`` road nodes and a table of ``n_schools`` schools."""
+def make_case(work_dir: Path, *, n_schools: int, n_nodes: int, n_cores: int, max_minutes: float,
+              seed: int = DEMO_SEED) -> Case:
+    """Generate (or reuse) the demo county at about ``n_nodes`` road nodes and a table of ``n_schools``
+    schools with ``n_cores`` cores that every school reaches within ``max_minutes``."""
     scale = max(0.5, n_nodes / NODES_PER_SCALE)
     demo_dir = work_dir / f"demo-{scale:.3f}-{seed}"
     roads = demo_dir / "roads.osm"
     if not roads.exists():
         files = generate_demo(demo_dir, seed=seed, scale=scale)
         extract_roads(files.osm, roads)
-    table = pd.read_csv(demo_dir / "demo_schools.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    rng = np.random.default_rng(seed)
-    table = _resize(table, n_schools, _road_points(roads), rng)
-    table = _flag_cores(table, n_cores)
-    path = work_dir / f"schools-{scale:.3f}-{seed}-{n_schools}-{n_cores}.csv"
-    table.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
-    return Case(roads=roads, schools=path, n_schools=len(table), n_cores=n_cores)
-
-
-def _road_points(roads: Path) -> np.ndarray:
-    nodes = read_road_network(roads).nodes
-    return nodes[["x", "y"]].to_numpy()
+    path = work_dir / f"schools-{scale:.3f}-{seed}-{n_schools}-{n_cores}-{max_minutes:g}.csv"
+    if not path.exists():
+        table = pd.read_csv(demo_dir / "demo_schools.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+        network, rng = read_road_network(roads), np.random.default_rng(seed)
+        table = _resize(table, n_schools, network.nodes[["x", "y"]].to_numpy(), rng)
+        _flag_cores(table, n_cores, network, max_minutes, rng).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    return Case(roads=roads, schools=path, n_schools=n_schools, n_cores=n_cores)
 
 
 def _metric(lonlat: np.ndarray) -> np.ndarray:
@@ -142,19 +142,33 @@ def _resize(table: pd.DataFrame, n: int, road_lonlat: np.ndarray, rng: np.random
     return pd.concat([table, added], ignore_index=True)
 
 
-def _flag_cores(table: pd.DataFrame, n_cores: int) -> pd.DataFrame:
-    """Exactly ``n_cores`` quality flags: the flagged schools spread out by farthest-point sampling,
-    from the largest one (then the other schools, when fewer are flagged)."""
-    flag, students = TABLE_HEADERS_ZH["is_core"], table[TABLE_HEADERS_ZH["enrollment"]].astype(int).to_numpy()
-    xy = _metric(_lonlat(table))
+def _flag_cores(table: pd.DataFrame, n_cores: int, network: RoadNetwork, max_minutes: float,
+                rng: np.random.Generator) -> pd.DataFrame:
+    """Exactly ``n_cores`` quality flags, so that every school reaches one within ``max_minutes``: a greedy
+    set cover by the flagged schools (a school no flagged one reaches becomes a core itself), then more
+    flagged schools drawn at random in proportion to their students (then any school, when too few are flagged)."""
+    flag = TABLE_HEADERS_ZH["is_core"]
     flagged = table[flag].to_numpy() == YES
-    chosen = [int(np.argmax(np.where(flagged, students, -1)))]
-    distance = np.hypot(*(xy - xy[chosen[0]]).T)
-    while len(chosen) < n_cores:
-        pool = flagged if (flagged & (distance > 0)).any() else np.ones(len(table), bool)
-        best = int(np.argmax(np.where(pool, distance, -1.0)))
-        chosen.append(best)
-        distance = np.minimum(distance, np.hypot(*(xy - xy[best]).T))
+    lonlat = _lonlat(table)
+    nodes, _ = snap_to_nodes(network, lonlat[:, 0], lonlat[:, 1])
+    seconds, _ = cached_matrix(TravelTimeEngine(network), nodes, sources=np.flatnonzero(flagged),
+                               cutoff=max_minutes * SECONDS_PER_MINUTE, cache_dir=None)
+    reaches = np.maximum(seconds, seconds.T) <= max_minutes * SECONDS_PER_MINUTE  # [school, core]
+    chosen, covered = [], np.zeros(len(table), bool)
+    while True:
+        gain = np.where(flagged, (reaches & ~covered[:, None]).sum(axis=0), 0)
+        if gain.max() == 0:
+            break
+        chosen.append(int(np.argmax(gain)))
+        covered |= reaches[:, chosen[-1]]
+    chosen += np.flatnonzero(~covered).tolist()
+    if len(chosen) > n_cores:
+        sys.exit(f"{len(chosen)} cores are needed for every school to reach one within {max_minutes:g} min; ask for more")
+    students = table[TABLE_HEADERS_ZH["enrollment"]].astype(float).to_numpy()
+    for pool in (flagged, np.ones(len(table), bool)):  # where the students are, so that 学区 can balance
+        left = np.setdiff1d(np.flatnonzero(pool), chosen)
+        size = min(len(left), n_cores - len(chosen))
+        chosen += rng.choice(left, size=size, replace=False, p=students[left] / students[left].sum()).tolist()
     out = table.copy()
     out[flag] = NO
     out.loc[chosen, flag] = YES
@@ -250,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     work_dir = args.work_dir or Path(tempfile.mkdtemp(prefix="xuequ-scale-"))
     work_dir.mkdir(parents=True, exist_ok=True)
-    case = make_case(work_dir, n_schools=args.schools, n_nodes=args.nodes, n_cores=args.cores or args.schools // 10, seed=args.seed)
+    case = make_case(work_dir, n_schools=args.schools, n_nodes=args.nodes, n_cores=args.cores or args.schools // 10,
+                     max_minutes=args.max_minutes, seed=args.seed)
     rules = _rules(args.max_minutes, args.members, args.balance)
     print(f"case: {case.roads.stat().st_size / 2**20:.1f} MiB roads-only OSM XML, {case.n_schools:,} schools, "
           f"{case.n_cores} cores; rules {' '.join(rules)}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
