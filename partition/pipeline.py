@@ -185,7 +185,7 @@ def prepare(
 
     Parameters as :func:`plan_districts`.
     """
-    areas = _admin_areas(roads, need=townships is None or boundary is None)
+    areas = _admin_areas(roads, need=townships is None or boundary is None, cache_dir=cache_dir)
     townships = _areas_of_level(areas, TOWNSHIP_LEVEL) if townships is None else townships
     boundary = _county_outline(areas) if boundary is None else boundary
     schools = _schools_of_level(assign_townships(schools, townships), rules.level)
@@ -213,11 +213,11 @@ def prepare(
     return Prepared(problem, schools, roads, nearest, townships, boundary, all_times)
 
 
-def _admin_areas(roads: RoadNetwork, *, need: bool) -> gpd.GeoDataFrame:
+def _admin_areas(roads: RoadNetwork, *, need: bool, cache_dir: str | os.PathLike | None) -> gpd.GeoDataFrame:
     """The county and 乡镇/街道 areas of the roads' OSM file, when needed and known."""
     if not need or roads.source is None:
         return NO_TOWNSHIPS.assign(admin_level=pd.Series(dtype=int))
-    return read_admin_areas(roads.source, levels=(COUNTY_LEVEL, TOWNSHIP_LEVEL))
+    return read_admin_areas(roads.source, levels=(COUNTY_LEVEL, TOWNSHIP_LEVEL), cache_dir=cache_dir)
 
 
 def _areas_of_level(areas: gpd.GeoDataFrame, level: int) -> gpd.GeoDataFrame:

@@ -185,3 +185,20 @@ def test_time_cache_serves_lower_cutoffs_and_held_rows_only(tmp_path):
     both, hit = cached_matrix(engine, nodes, sources=[1, 2, 3, 5], cutoff=cutoff, cache_dir=tmp_path)
     assert hit and np.array_equal(both[[1, 2, 3]], wide[[1, 2, 3]])  # rows of two runs kept together
     assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_admin_areas_cache_gives_the_same_table(tmp_path):
+    import shapely
+
+    from data.demo import ensure_demo
+    from gis.admin import read_admin_areas
+
+    osm = ensure_demo().osm
+    read = read_admin_areas(osm)
+    first, second = read_admin_areas(osm, cache_dir=tmp_path), read_admin_areas(osm, cache_dir=tmp_path)
+    assert [p.name.split("-")[0] for p in tmp_path.iterdir()] == ["admin"] and len(read) > 1
+    for got in (first, second):
+        pd.testing.assert_frame_equal(got.drop(columns="geometry"), read.drop(columns="geometry"))
+        assert shapely.equals_exact(got.geometry.to_numpy(), read.geometry.to_numpy(), 0).all()
+    next(tmp_path.iterdir()).write_bytes(b"not a cache")
+    pd.testing.assert_frame_equal(read_admin_areas(osm, cache_dir=tmp_path).drop(columns="geometry"), read.drop(columns="geometry"))
