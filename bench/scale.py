@@ -1,7 +1,8 @@
 """Benchmark: the whole tool against an expert's osmnx + scipy + HiGHS script, at prefecture scale.
 
-    python bench/scale.py [--schools 1500] [--nodes 90000] [--cores 150] [--work-dir DIR]
+    python bench/scale.py [--schools 1500] [--nodes 90000] [--cores 150] [--work-dir DIR] [--repeat 1]
                           [--max-minutes 30] [--members 2-12] [--balance 1.0] [--warm-members 3-12 --warm-balance 0.8]
+                          [--time-limit S]
 
 Generates the case: the demo county at the scale that gives about ``--nodes`` road nodes
 (:func:`data.demo.generate_demo`), its drivable roads written as a roads-only OSM XML file
@@ -16,6 +17,9 @@ more drawn at random in proportion to their students). Then, each as its own pro
 * ``tool, cold``: ``app.py partition ... --no-cache`` (all files: map, report, GeoJSON, CSV, JSON);
 * ``tool, warm``: the tool once with a cache folder (not timed), then again with other rules
   (``--warm-members``, ``--warm-balance``), timed.
+
+``--repeat N`` runs the three N times in turn and shows the fastest of each (the peak memory is the
+largest seen).
 
 It prints each run's wall time, its ratio to the expert's, the peak memory (the sum of the resident
 sets of the process and its children, sampled every :data:`SAMPLE_S` s, and the largest single
@@ -238,9 +242,10 @@ def _rules(max_minutes: float, members: str, balance: float) -> list[str]:
     return ["--max-minutes", f"{max_minutes:g}", "--members", members, "--balance", f"{balance:g}"]
 
 
-def _check(run: Run, name: str) -> None:
+def _check(run: Run, name: str) -> Run:
     if run.returncode != 0:
         sys.exit(f"{name} failed (exit {run.returncode}):\n{run.stderr[-3000:]}")
+    return run
 
 
 def _plan_figures(out: Path) -> str:
@@ -260,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--balance", type=float, default=1.0)
     parser.add_argument("--warm-members", default="3-12", help="the warm run's other rules")
     parser.add_argument("--warm-balance", type=float, default=0.8)
+    parser.add_argument("--time-limit", type=float, default=None, help="the tool's --time-limit (default: its own)")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of the three runs; the fastest of each is shown")
     parser.add_argument("--work-dir", type=Path, help="keep the generated case here and reuse it")
     args = parser.parse_args(argv)
     work_dir = args.work_dir or Path(tempfile.mkdtemp(prefix="xuequ-scale-"))
@@ -267,38 +274,41 @@ def main(argv: list[str] | None = None) -> int:
     case = make_case(work_dir, n_schools=args.schools, n_nodes=args.nodes, n_cores=args.cores or args.schools // 10,
                      max_minutes=args.max_minutes, seed=args.seed)
     rules = _rules(args.max_minutes, args.members, args.balance)
+    warm_rules = _rules(args.max_minutes, args.warm_members, args.warm_balance)
+    limit = [] if args.time_limit is None else ["--time-limit", f"{args.time_limit:g}"]
     print(f"case: {case.roads.stat().st_size / 2**20:.1f} MiB roads-only OSM XML, {case.n_schools:,} schools, "
           f"{case.n_cores} cores; rules {' '.join(rules)}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
-    runs = {}
     with tempfile.TemporaryDirectory(prefix="xuequ-scale-run-") as scratch:
         scratch = Path(scratch)
-        runs["expert"] = measure([sys.executable, "bench/expert.py", str(case.roads), str(case.schools),
-                                  str(scratch / "expert.csv"), *rules])
-        _check(runs["expert"], "expert script")
-        runs["tool, cold"] = measure(_tool(case, scratch / "cold", rules, ["--no-cache"]))
-        _check(runs["tool, cold"], "tool, cold")
-        prime = measure(_tool(case, scratch / "prime", rules, ["--cache-dir", str(scratch / "cache")]))
-        _check(prime, "tool, filling the cache")
-        warm_rules = _rules(args.max_minutes, args.warm_members, args.warm_balance)
-        runs["tool, warm"] = measure(_tool(case, scratch / "warm", warm_rules, ["--cache-dir", str(scratch / "cache")]))
-        _check(runs["tool, warm"], "tool, warm")
+        cache = ["--cache-dir", str(scratch / "cache")]
+        commands = {
+            "expert": [sys.executable, "bench/expert.py", str(case.roads), str(case.schools), str(scratch / "expert.csv"), *rules],
+            "tool, cold": _tool(case, scratch / "cold", [*rules, *limit], ["--no-cache"]),
+            "tool, warm": _tool(case, scratch / "warm", [*warm_rules, *limit], cache),
+        }
+        _check(measure(_tool(case, scratch / "prime", [*rules, *limit], cache)), "tool, filling the cache")
+        rounds = [{name: _check(measure(command), name) for name, command in commands.items()} for _ in range(args.repeat)]
+        runs = {name: min((r[name] for r in rounds), key=lambda run: run.seconds) for name in commands}
+        peaks = {name: max(r[name].peak_tree_mb for r in rounds) for name in commands}
         expert = json.loads(runs["expert"].stdout.strip().splitlines()[-1])
         figures = {
             "expert": f"{expert['objective']:,.0f} student-min, {expert['status']}, gap {expert['gap']:.4%}",
             "tool, cold": _plan_figures(scratch / "cold"),
             "tool, warm": _plan_figures(scratch / "warm") + f" ({' '.join(warm_rules)})",
         }
-    print(f"{expert['nodes']:,} road nodes in the expert's simplified graph; {expert['pairs']:,} pairs within the limit\n")
+    print(f"{expert['nodes']:,} road nodes in the expert's simplified graph; {expert['pairs']:,} pairs within the limit; "
+          f"fastest of {args.repeat} round(s), load {os.getloadavg()[0]:.1f} at the end\n")
     reference = runs["expert"].seconds
     print(f"{'run':<12}{'seconds':>9}{'/expert':>9}{'peak MB':>9}{'1 proc MB':>11}  result")
     for name, run in runs.items():
-        print(f"{name:<12}{run.seconds:>9.1f}{run.seconds / reference:>9.3f}{run.peak_tree_mb:>9.0f}"
+        print(f"{name:<12}{run.seconds:>9.1f}{run.seconds / reference:>9.3f}{peaks[name]:>9.0f}"
               f"{run.peak_process_mb:>11.0f}  {figures[name]}")
     print("\nexpert steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in expert["steps"].items()))
     for name in ("tool, cold", "tool, warm"):
         print(f"{name} steps:")
         for label, seconds in runs[name].steps:
             print(f"  {seconds:>6.1f}  {label}")
+        print(f"  {runs[name].seconds - sum(s for _, s in runs[name].steps):>6.1f}  start-up (imports), OSM boundaries, summary")
     return 0
 
 
