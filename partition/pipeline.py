@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -33,7 +34,7 @@ from .plan import Plan
 from .problem import SECONDS_PER_MINUTE, Problem, time_horizon_s
 from .rules import GIVEN_CORES, Locks, Rules
 from .solve import DEFAULT_TIME_LIMIT_S, solve
-from .territory import school_neighbours, territory_polygons
+from .territory import Territories, school_neighbours, territory_polygons, voronoi_territories
 
 __all__ = ["Result", "plan_districts", "prepare", "Prepared"]
 
@@ -147,9 +148,11 @@ def plan_districts(
     rules = Rules() if rules is None else rules
     prepared = prepare(schools, roads, rules, townships=townships, boundary=boundary, strict=strict, cache_dir=cache_dir)
     problem = prepared.problem
-    with logged_step(logger, f"solving: {len(problem.cores)} cores, {len(problem.members)} members"):
-        plan = solve(problem, time_limit=time_limit, seed=seed, jobs=jobs, all_times=prepared.all_times)
-    return prepared.result(plan)
+    with ThreadPoolExecutor(1) as second_core:  # with a core to spare, the schools' territories are drawn meanwhile
+        territories = second_core.submit(prepared.school_territories) if jobs > 1 else None
+        with logged_step(logger, f"solving: {len(problem.cores)} cores, {len(problem.members)} members"):
+            plan = solve(problem, time_limit=time_limit, seed=seed, jobs=jobs, all_times=prepared.all_times)
+        return prepared.result(plan, territories=None if territories is None else territories.result())
 
 
 @dataclass(frozen=True, eq=False)
@@ -165,16 +168,37 @@ class Prepared:
     #: Gives the problem's travel times without its horizon (see :func:`partition.solve.solve`).
     all_times: Callable[[], np.ndarray] | None = None
 
-    def result(self, plan: Plan) -> Result:
-        """The :class:`Result` of ``plan``: its school table, territories and figures."""
+    def school_territories(self) -> Territories:
+        """Each school's territory: the Voronoi cells of its own place and of the road nodes that reach
+        it first. They do not depend on the plan; a 学区's territory is the union of its schools'."""
+        points = np.vstack([_lonlat(self.schools), self.roads.nodes[["x", "y"]].to_numpy()])
+        labels = np.concatenate([np.arange(len(self.schools)), self.nearest])
+        return voronoi_territories(points[labels >= 0], labels[labels >= 0], boundary=self.boundary)
+
+    def result(self, plan: Plan, *, territories: Territories | None = None) -> Result:
+        """The :class:`Result` of ``plan``: its school table, territories and figures (``territories``:
+        :meth:`school_territories`, when they are drawn already)."""
         with logged_step(logger, "drawing territories and scoring the plan"):
             frame = plan_frame(plan, self.problem, self.schools)
             summary = district_summary(frame).merge(district_costs(frame), on="district")
-            districts = _territories(frame, self.roads, self.nearest, self.boundary).merge(summary, on="district")
+            districts = self._district_territories(frame, territories).merge(summary, on="district")
             return Result(
                 plan=plan, problem=self.problem, schools=frame, districts=districts, cv_table=indicator_cv_table(frame),
                 between_cv=between_district_cv(frame), roads=self.roads, townships=self.townships, boundary=self.boundary,
             )
+
+    def _district_territories(self, frame: gpd.GeoDataFrame, territories: Territories | None) -> gpd.GeoDataFrame:
+        """学区 polygons, named: their schools' territories merged, clipped to the boundary."""
+        district = frame["district"].to_numpy()
+        if (district == "").any():  # a school left out gives its road nodes to no 学区: the 学区' own nodes decide
+            points = np.vstack([_lonlat(frame), self.roads.nodes[["x", "y"]].to_numpy()])
+            labels = np.concatenate([district, district[self.nearest]])
+            polygons = territory_polygons(points[labels != ""], labels[labels != ""], boundary=self.boundary)
+        else:
+            territories = self.school_territories() if territories is None else territories
+            polygons = territories.merged(district[territories.labels])
+        names = frame[frame["is_core"]].set_index("district")
+        return polygons.join(names[["district_name", "core_name"]], on="district")
 
 
 def prepare(
@@ -282,13 +306,5 @@ def _core_mask(schools: gpd.GeoDataFrame, seconds: np.ndarray, rules: Rules) -> 
     return choose_cores(schools, minutes, rules.cores, max_minutes=rules.max_minutes, pinned=tuple(int(i) for i in pinned))
 
 
-def _territories(frame: gpd.GeoDataFrame, roads: RoadNetwork, nearest: np.ndarray, boundary) -> gpd.GeoDataFrame:
-    """学区 polygons: every road node goes with the school it reaches first, clipped to ``boundary``."""
-    district = frame["district"].to_numpy()
-    points = np.vstack([np.column_stack([frame.geometry.x, frame.geometry.y]), roads.nodes[["x", "y"]].to_numpy()])
-    labels = np.concatenate([district, district[nearest]])
-    assigned = labels != ""
-    territories = territory_polygons(points[assigned], labels[assigned], boundary=boundary)
-    names = frame[frame["is_core"]].set_index("district")
-    return territories.join(names[["district_name", "core_name"]], on="district")
-
+def _lonlat(schools: gpd.GeoDataFrame) -> np.ndarray:
+    return np.column_stack([schools.geometry.x, schools.geometry.y])
