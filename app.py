@@ -67,6 +67,7 @@ class Job:
     strict: bool = False
     coords: str = "wgs84"
     rules_file: Path | None = None
+    verbose: bool = False
 
 
 def run(job: Job) -> dict[str, Path]:
@@ -79,7 +80,7 @@ def run(job: Job) -> dict[str, Path]:
     if roads.from_cache:
         logger.info("roads from the cache in %s", job.cache_dir)
     result = plan_districts(schools, roads, rules, boundary=boundary, time_limit=job.time_limit, seed=job.seed,
-                            jobs=job.jobs, strict=job.strict, cache_dir=job.cache_dir)
+                            jobs=job.jobs, strict=job.strict, cache_dir=job.cache_dir, verbose=job.verbose)
     with logged_step(logger, f"writing files to {job.out}"):
         files = write_plan_files(result, job.out, title=job.title, notice=job.notice)
     _print_summary(result, files)
@@ -182,6 +183,7 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
     rules.add_argument("--jobs", type=int, default=available_cores(),
                        help="CPU cores for the independent parts of a large plan (default: all %(default)s here)")
     rules.add_argument("--strict", action="store_true", help="stop at the first bad row instead of dropping it")
+    rules.add_argument("--verbose", action="store_true", help="show the solvers' own logs (HiGHS, CP-SAT)")
     data = parser.add_argument_group("data")
     data.add_argument("--network", choices=("drive", "walk"), default="drive", dest="network_type",
                       help="travel by road vehicle or on foot (default %(default)s)")
@@ -192,7 +194,7 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    parser = argparse.ArgumentParser(prog="app.py", description="Group schools into balanced 学区 around core schools.")
+    parser = argparse.ArgumentParser(description="Group schools into balanced 学区 around core schools.")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="run on the embedded synthetic demo county")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default %(default)s)")
@@ -231,7 +233,7 @@ def job_from_args(args: argparse.Namespace) -> Job:
         if getattr(args, name) <= 0:
             raise InputError(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
     common = dict(out=args.out, rules=rules_from_args(args), seed=args.seed, time_limit=args.time_limit, jobs=args.jobs,
-                  strict=args.strict, rules_file=args.rules_file, network_type=args.network_type,
+                  strict=args.strict, rules_file=args.rules_file, network_type=args.network_type, verbose=args.verbose,
                   cache_dir=None if args.no_cache else args.cache_dir)
     if args.command == "demo":
         with logged_step(logger, "preparing the demo county"):

@@ -48,7 +48,7 @@ from partition.columns import dive_plan  # noqa: E402
 from partition.explain import InfeasibleError  # noqa: E402
 from partition.heuristic import heuristic_plan  # noqa: E402
 from partition.model import build_model, objective_value, rule_windows  # noqa: E402
-from partition.polish import polish  # noqa: E402
+from partition.polish import polish, workers_for  # noqa: E402
 from partition.problem import Problem, Rules  # noqa: E402
 from partition.solve import available_cores, solve  # noqa: E402
 
@@ -132,14 +132,14 @@ def broken_rules(problem: Problem, core_of: np.ndarray) -> str:
     return "yes" if not breaks else "no: " + ", ".join(breaks)
 
 
-def plain_solvers(problem: Problem, time_limit: float) -> list[str]:
-    """HiGHS and CP-SAT alone on the compact MILP, from nothing (the references), as text."""
+def plain_solvers(problem: Problem, time_limit: float, jobs: int) -> list[str]:
+    """HiGHS and CP-SAT (on ``jobs`` cores) alone on the compact MILP, from nothing (the references), as text."""
     model = build_model(problem)
     start = time.perf_counter()
     result = highs.solve_mip(model, time_limit=time_limit)
     lines = [_reference("plain HiGHS", model, result.x, result.bound, time.perf_counter() - start)]
     start = time.perf_counter()
-    x, _ = polish(model, None, time_limit=time_limit)
+    x, _ = polish(model, None, time_limit=time_limit, workers=workers_for(jobs))
     lines.append(_reference("plain CP-SAT", model, x, None, time.perf_counter() - start))
     return lines
 
@@ -213,7 +213,7 @@ def main() -> int:
             rows.append(run_instance(problem, time_limit=time_limit, seed=0, jobs=args.jobs))
             print_table(rows[-1:])
             if args.plain:
-                for line in plain_solvers(problem, time_limit):
+                for line in plain_solvers(problem, time_limit, args.jobs):
                     print("  " + line, flush=True)
     print()
     print_table(rows)

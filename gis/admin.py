@@ -12,8 +12,9 @@ import osmium
 import shapely
 
 from . import cache
+from .coords import WGS84
 from .errors import InputError
-from .network import check_osm_path
+from .ways import check_osm_path
 
 __all__ = ["read_admin_areas", "COUNTY_LEVEL", "TOWNSHIP_LEVEL"]
 
@@ -62,7 +63,7 @@ def _areas_from_arrays(arrays: dict[str, np.ndarray]) -> gpd.GeoDataFrame:
     blob, offsets = arrays["wkb"].tobytes(), arrays["wkb_offsets"]
     geometry = shapely.from_wkb([blob[a:b] for a, b in zip(offsets[:-1], offsets[1:])]) if len(offsets) > 1 else []
     areas = gpd.GeoDataFrame({"osm_id": arrays["osm_id"], "name": arrays["name"].tolist(), "admin_level": arrays["admin_level"]},
-                             geometry=gpd.GeoSeries(geometry, crs="EPSG:4326"), crs="EPSG:4326")
+                             geometry=gpd.GeoSeries(geometry, crs=WGS84), crs=WGS84)
     return areas.astype(_DTYPES)
 
 
@@ -86,5 +87,5 @@ def _read_areas(path: Path, levels: tuple[int, ...]) -> gpd.GeoDataFrame:
             )
     except RuntimeError as exc:
         raise InputError(f"{path}: cannot read boundaries from this OSM file ({exc}); check that it is not corrupt") from None
-    areas = gpd.GeoDataFrame(rows, columns=["osm_id", "name", "admin_level", "geometry"], geometry="geometry", crs="EPSG:4326")
+    areas = gpd.GeoDataFrame(rows, columns=["osm_id", "name", "admin_level", "geometry"], geometry="geometry", crs=WGS84)
     return areas.astype(_DTYPES).sort_values(["admin_level", "osm_id"]).reset_index(drop=True)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["to_wgs84", "wgs84_to_gcj02", "gcj02_to_wgs84", "gcj02_to_bd09", "bd09_to_gcj02", "COORDINATE_SYSTEMS"]
+__all__ = ["WGS84", "to_wgs84", "wgs84_to_gcj02", "gcj02_to_wgs84", "gcj02_to_bd09", "bd09_to_gcj02", "COORDINATE_SYSTEMS"]
 
+#: The CRS of every geometry the tool reads, computes and writes: WGS-84 longitude and latitude.
+WGS84 = "EPSG:4326"
 #: Coordinate systems a table may be in.
 COORDINATE_SYSTEMS = ("wgs84", "cgcs2000", "gcj02", "bd09")
 

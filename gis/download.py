@@ -14,6 +14,7 @@ import requests
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from .coords import WGS84
 from .errors import InputError
 from .files import atomic_path
 
@@ -35,7 +36,7 @@ def place_boundary(place: str) -> BaseGeometry:
         found = ox.geocode_to_gdf(place)
     except Exception as exc:  # osmnx raises its own errors and requests' for network failures
         raise InputError(f"cannot find the place '{place}' ({exc}); check the name or pass a local --osm file") from None
-    return shapely.union_all(found.to_crs("EPSG:4326").geometry.to_numpy())
+    return shapely.union_all(found.to_crs(WGS84).geometry.to_numpy())
 
 
 def overpass_query(area: BaseGeometry, *, timeout: int = OVERPASS_TIMEOUT_S) -> str:

@@ -22,7 +22,8 @@ import pandas as pd
 import pyproj
 from scipy.spatial import cKDTree
 
-from .network import local_utm_crs
+from .coords import WGS84
+from .measure import local_utm_crs
 
 __all__ = [
     "MatchResult",
@@ -174,8 +175,8 @@ def match_schools(
     -------
     MatchResult
     """
-    table = table.to_crs("EPSG:4326").reset_index(drop=True)
-    osm = osm.to_crs("EPSG:4326").reset_index(drop=True)
+    table = table.to_crs(WGS84).reset_index(drop=True)
+    osm = osm.to_crs(WGS84).reset_index(drop=True)
     pairs = _candidate_pairs(table, osm, max_distance_m, min_similarity)
     chosen = _best_first(pairs)
     matched = pd.DataFrame(
@@ -277,4 +278,4 @@ def _merge(table: gpd.GeoDataFrame, osm: gpd.GeoDataFrame, chosen: pd.DataFrame,
     merged.loc[t[better], "enrollment_estimated"] = False
     extra = osm_only.assign(osm_id=osm_only["school_id"], source=SOURCE_OSM)
     combined = pd.concat([merged, extra], ignore_index=True) if len(extra) else merged
-    return gpd.GeoDataFrame(combined, geometry="geometry", crs="EPSG:4326")
+    return gpd.GeoDataFrame(combined, geometry="geometry", crs=WGS84)

@@ -1,5 +1,8 @@
 """Compulsory-education schools from OpenStreetMap, as the canonical school table.
 
+(About 600 lines, kept together: the two sources meet in one intermediate and the four rules below
+run on it in order; each rule is one section of small functions.)
+
 Every source gives the same intermediate, an osmnx features GeoDataFrame (index ``(element, id)``,
 one column per tag, a geometry), and :func:`schools_from_features` alone turns it into schools:
 
@@ -44,10 +47,13 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .admin import TOWNSHIP_LEVEL, read_admin_areas
+from .badrows import BadRow, report_bad_rows
+from .coords import WGS84
 from .errors import InputError
 from .match import MIN_NAME_SIMILARITY, name_similarity
-from .network import check_osm_path, local_utm_crs
-from .schools import NAME_LEVEL_MARKERS, BadRow, report_bad_rows
+from .measure import local_utm_crs
+from .schools import NAME_LEVEL_MARKERS
+from .ways import check_osm_path
 
 __all__ = [
     "ExcludedSchool",
@@ -292,7 +298,7 @@ def schools_from_features(
         else:
             rows.append(_school_row(feature, level))
     report_bad_rows(bad_rows, source=source, strict=strict)
-    schools = gpd.GeoDataFrame(pd.DataFrame(rows, columns=CANONICAL_COLUMNS), geometry="geometry", crs="EPSG:4326")
+    schools = gpd.GeoDataFrame(pd.DataFrame(rows, columns=CANONICAL_COLUMNS), geometry="geometry", crs=WGS84)
     schools = schools.astype({"enrollment": np.int64, "enrollment_estimated": bool, "is_core": bool, "source_row": np.int64})
     schools.attrs.update(dropped=bad_rows, excluded=excluded, merged=merged)
     return schools
@@ -316,7 +322,7 @@ def township_areas_from_features(features: gpd.GeoDataFrame, level: int = TOWNSH
         ):
             name = next((tags[k] for k in NAME_KEYS if tags.get(k)), "")
             rows.append({"osm_id": int(osm_id), "name": name, "admin_level": level, "geometry": geometry})
-    areas = gpd.GeoDataFrame(rows, columns=AREA_COLUMNS, geometry="geometry", crs="EPSG:4326")
+    areas = gpd.GeoDataFrame(rows, columns=AREA_COLUMNS, geometry="geometry", crs=WGS84)
     return areas.sort_values("osm_id").reset_index(drop=True)
 
 
@@ -422,7 +428,7 @@ def _download_features(area: BaseGeometry, tags: dict[str, str]) -> gpd.GeoDataF
 
 def _empty_features() -> gpd.GeoDataFrame:
     index = pd.MultiIndex.from_arrays([[], []], names=["element", "id"])
-    return gpd.GeoDataFrame({SCHOOL_KEY: pd.Series([], dtype=object, index=index)}, geometry=gpd.GeoSeries([], index=index), crs="EPSG:4326")
+    return gpd.GeoDataFrame({SCHOOL_KEY: pd.Series([], dtype=object, index=index)}, geometry=gpd.GeoSeries([], index=index), crs=WGS84)
 
 
 def _require_schools(schools: gpd.GeoDataFrame, message: str) -> None:
@@ -451,7 +457,7 @@ def _tag_dicts(features: gpd.GeoDataFrame) -> list[dict[str, str]]:
 
 
 def _school_features_only(features: gpd.GeoDataFrame) -> list[_Feature]:
-    features = features.to_crs("EPSG:4326") if features.crs is not None else features.set_crs("EPSG:4326")
+    features = features.to_crs(WGS84) if features.crs is not None else features.set_crs(WGS84)
     result = []
     for position, ((element, osm_id), tags, geometry) in enumerate(zip(features.index, _tag_dicts(features), features.geometry)):
         if tags.get(SCHOOL_KEY) == SCHOOL_VALUE and geometry is not None and not geometry.is_empty:
@@ -465,7 +471,7 @@ def _merge_duplicates(features: list[_Feature]) -> tuple[list[_Feature], list[tu
     nodes = [f for f in features if f.osm_id.startswith("node/")]
     if not areas or not nodes:
         return features, []
-    geometries = gpd.GeoSeries([f.geometry for f in features], crs="EPSG:4326")
+    geometries = gpd.GeoSeries([f.geometry for f in features], crs=WGS84)
     centres = shapely.centroid(geometries.to_numpy())
     metric = dict(zip((f.osm_id for f in features), geometries.to_crs(local_utm_crs(shapely.get_x(centres), shapely.get_y(centres)))))
     absorbed: dict[str, list[_Feature]] = {}

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .coords import to_wgs84
+from .badrows import BadRow, report_bad_rows
+from .coords import WGS84, to_wgs84
 from .errors import InputError
 from .schema import INDICATORS, TABLE_HEADERS_ZH
 
-__all__ = ["BadRowsWarning", "BadRow", "read_school_table", "report_bad_rows", "level_from_name", "HEADER_ALIASES"]
+__all__ = ["read_school_table", "level_from_name", "HEADER_ALIASES"]
 
 #: Header spellings accepted for each canonical column (compared case-insensitively, spaces removed).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -57,23 +57,6 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 GEO_SUFFIXES = (".geojson", ".json", ".gpkg")
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", *GEO_SUFFIXES)
 FIRST_DATA_ROW = 2  # spreadsheet row number of the first data row (row 1 is the header)
-WGS84 = "EPSG:4326"
-
-
-class BadRowsWarning(UserWarning):
-    """Some rows of a school table were dropped; the message lists each."""
-
-
-@dataclass(frozen=True)
-class BadRow:
-    """One unusable row: its spreadsheet row number, what is wrong and how to fix it."""
-
-    row: int
-    problem: str
-    fix: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}: {self.problem} ({self.fix})"
 
 
 def read_school_table(
@@ -109,20 +92,10 @@ def read_school_table(
     schools = gpd.GeoDataFrame(
         table.drop(columns=["lon", "lat"]),
         geometry=gpd.points_from_xy(lon, lat),
-        crs="EPSG:4326",
+        crs=WGS84,
     ).reset_index(drop=True)
     schools.attrs["dropped"] = bad_rows
     return schools
-
-
-def report_bad_rows(bad_rows: list[BadRow], *, source: str, strict: bool) -> None:
-    """Warn about dropped rows, one line each; with ``strict``, raise instead."""
-    if not bad_rows:
-        return
-    listing = "\n  ".join(str(b) for b in bad_rows)
-    if strict:
-        raise InputError(f"{source}: {len(bad_rows)} bad row(s), stopping because of --strict:\n  {listing}")
-    warnings.warn(f"{source}: dropped {len(bad_rows)} bad row(s):\n  {listing}", BadRowsWarning, stacklevel=3)
 
 
 def _read_raw_table(path: Path) -> pd.DataFrame:

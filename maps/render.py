@@ -4,6 +4,9 @@ Every district gets a colour, its territory polygon, its member schools (cores b
 and thin links from each member to its core; a title bar, a legend and a layer switcher frame
 the map. The map needs no network (see :mod:`maps.assets`), and every string that comes from
 the data is HTML-escaped before it reaches the page.
+
+(About 570 lines, kept together: the Leaflet elements, the CSS and the HTML of popups, title bar and
+legend all style one page, and change together.)
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from folium.template import Template
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
+from gis.coords import WGS84
 from gis.schema import AREA_LABELS_ZH, LEVEL_LABELS_ZH
 from maps.assets import offline_map
 
@@ -51,7 +55,6 @@ SCHOOL_LAYER = "学校 schools"
 LINK_LAYER = "连线 links"
 TILE_LAYER = "OpenStreetMap 底图"
 
-WGS84 = "EPSG:4326"
 SCHOOL_COLUMNS = (
     "school_id", "name", "level", "enrollment", "is_core", "district", "district_name",
     "core_school_id", "minutes_to_core", "township", "area_type",

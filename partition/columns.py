@@ -22,12 +22,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 
 from . import highs
 from .heuristic import Heuristic, lp_relaxation
-from .model import BALANCE_WEIGHT, Model, build_model, district_mean, group_by, rule_windows
+from .model import BALANCE_WEIGHT, FEASIBILITY_TOL, Model, build_model, district_mean, group_by, objective_of, rule_windows
 from .problem import Problem
 
 __all__ = ["Columns", "column_generation", "price_and_dive", "dive", "dive_plan", "with_pairs", "share_of"]
@@ -54,11 +53,10 @@ WHOLE_SHARE = 1 - 1e-6
 #: HiGHS's progress slows down; :mod:`partition.polish` is quicker from there).
 COLUMN_DIVE_TIME_SHARE = 0.5
 DIVE_MAX_SOLUTIONS = 4
-#: :func:`dive_plan`: column generation's share of the time.
+#: Column generation's share of the time, before the dive (:func:`dive_plan`, :func:`partition.solve.solve`).
 BOUND_TIME_SHARE = 0.5
 #: HiGHS's ``simplex_strategy`` values for the dual and the primal simplex.
 DUAL_SIMPLEX, PRIMAL_SIMPLEX = 1, 4
-FEASIBILITY_TOL = 1e-6
 
 
 @dataclass(frozen=True, eq=False)
@@ -240,7 +238,7 @@ class _Pricer:
     def district_cost(self, core: int, pairs: np.ndarray) -> float:
         """The objective's share of one 学区: its pairs and its imbalance."""
         load = float(self.weight[pairs].sum())
-        return float(self.cost[pairs].sum()) + self.balance_weight * abs(self.offset[core] + load)
+        return objective_of(float(self.cost[pairs].sum()), self.offset[core] + load, balance_weight=self.balance_weight)
 
     def price(self, duals: np.ndarray, *, open_cores: np.ndarray | None = None,
               free_members: np.ndarray | None = None) -> tuple[float, list[tuple[int, np.ndarray]]]:
@@ -337,8 +335,7 @@ class _Master:
     def __init__(self, n_members: int, pricer: _Pricer, *, artificial: float):
         self.n_members, self.pricer, self.pair_member = n_members, pricer, pricer.pair_member
         n_rows = n_members + pricer.n_cores
-        self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
+        self.highs = highs.new_highs()
         self.highs.setOptionValue("threads", 1)
         self.highs.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)  # new columns keep the basis primal feasible
         self.highs.addRows(n_rows, np.ones(n_rows), np.ones(n_rows), 0, np.array([], np.int32), np.array([], np.int32), np.array([]))

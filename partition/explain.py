@@ -7,7 +7,7 @@ import numpy as np
 from gis.errors import InputError
 
 from .model import enrollment_band, reachable_members
-from .problem import SECONDS_PER_MINUTE, Problem
+from .problem import LIMIT_TOL_MIN, SECONDS_PER_MINUTE, Problem
 
 __all__ = ["InfeasibleError", "explain_infeasible"]
 
@@ -43,7 +43,7 @@ def _unreachable_members(problem: Problem) -> list[str]:
         return []
     minutes = problem.pair_minutes()
     reasons = []
-    for row in np.flatnonzero(~(minutes <= problem.rules.max_minutes + 1e-9).any(axis=1)):
+    for row in np.flatnonzero(~(minutes <= problem.rules.max_minutes + LIMIT_TOL_MIN).any(axis=1)):
         nearest = int(np.argmin(minutes[row]))
         nearest_text = (f"the nearest core is {problem.label(problem.cores[nearest])} at {minutes[row, nearest]:.1f} min"
                         if np.isfinite(minutes[row, nearest]) else f"every core is {_minutes_text(problem, np.inf)} away")
@@ -122,7 +122,7 @@ def _locks_beyond_limit(problem: Problem) -> list[str]:
     reasons = []
     for school_id, core_id in problem.rules.locks.fixed:
         school, core = problem.position(school_id), problem.position(core_id)
-        if minutes[school, core] > limit + 1e-9:
+        if minutes[school, core] > limit + LIMIT_TOL_MIN:
             reasons.append(
                 f"{problem.label(school)} is fixed to {problem.label(core)}, {_minutes_text(problem, minutes[school, core])} away, "
                 f"beyond the {limit:g} min limit; remove the lock or raise --max-minutes"

@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gis.coords import WGS84
 from gis.files import atomic_path, write_text_atomic
 
 from .plan import UNASSIGNED, Plan
@@ -78,7 +79,7 @@ def write_plan_json(plan: Plan, path: str | Path, **extra) -> Path:
 
 def write_geojson(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
     """RFC 7946 GeoJSON (EPSG:4326, right-hand winding, 7 decimals), written atomically."""
-    frame = frame.to_crs("EPSG:4326")
+    frame = frame.to_crs(WGS84)
     with atomic_path(path) as tmp:
         tmp.unlink()
         frame.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer=Path(path).stem, layer_options={"RFC7946": "YES"})

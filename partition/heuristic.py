@@ -33,7 +33,7 @@ from scipy.optimize import linprog
 from scipy.sparse import csr_matrix, vstack
 
 from . import highs
-from .model import BALANCE_WEIGHT, Model, district_mean, pair_costs, rule_windows
+from .model import BALANCE_WEIGHT, Model, district_mean, objective_of, pair_costs, rule_windows
 from .plan import UNASSIGNED
 from .problem import Problem
 
@@ -264,8 +264,7 @@ class _Search:
 
     def total_cost(self) -> float:
         """The objective of the current plan: its pairs and the imbalance of its 学区."""
-        pairs = sum(self.cost[(i, c)] for i, c in enumerate(self.core.tolist()))
-        return float(pairs + BALANCE_WEIGHT * np.abs(self.load - self.mean).sum())
+        return objective_of(sum(self.cost[(i, c)] for i, c in enumerate(self.core.tolist())), self.load - self.mean)
 
     def _imbalance_change(self, c: int, d_load: float) -> float:
         """Change of the objective's imbalance term when core c gains ``d_load`` students."""

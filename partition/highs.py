@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from importlib.metadata import version
 
 import highspy
 import numpy as np
 
 from .model import Model
+from .solverlogs import solver_logs_enabled
 
-__all__ = ["MipResult", "solve_mip", "VERSION", "MIP_REL_GAP"]
+__all__ = ["MipResult", "solve_mip", "new_highs", "VERSION", "MIP_REL_GAP"]
 
 VERSION = version("highspy")  # asking HiGHS itself would print its banner
 #: Relative gap at which a plan counts as optimal.
@@ -71,7 +71,8 @@ def solve_mip(model: Model, *, time_limit: float, seed: int = 0, start: np.ndarr
     if start is not None:
         highs.setSolution(_solution_of(start))
     if checkpoint is not None:
-        highs.cbMipInterrupt += partial(_stop_after, *checkpoint)
+        highs.setCallback(_stop_after, checkpoint)
+        highs.startCallback(highspy.cb.HighsCallbackType.kCallbackMipInterrupt)
     highs.run()
     status = highs.getModelStatus()
     feasible = highs.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
@@ -85,10 +86,11 @@ def solve_mip(model: Model, *, time_limit: float, seed: int = 0, start: np.ndarr
     return MipResult(x, bound, optimal=status == highspy.HighsModelStatus.kOptimal, infeasible=infeasible)
 
 
-def _stop_after(seconds: float, gap: float, event) -> None:
-    """HiGHS's interrupt callback: stop once ``seconds`` have passed with the gap still above ``gap``."""
-    if event.data_out.running_time >= seconds and not event.data_out.mip_gap <= gap:
-        event.interrupt()
+def _stop_after(kind, message: str, data_out, data_in, checkpoint: tuple[float, float]) -> None:
+    """HiGHS's interrupt callback: stop once ``checkpoint[0]`` seconds have passed with the gap still above ``checkpoint[1]``."""
+    seconds, gap = checkpoint
+    if data_in is not None and data_out.running_time >= seconds and not data_out.mip_gap <= gap:
+        data_in.user_interrupt = True
 
 
 def _solution_of(x: np.ndarray) -> highspy.HighsSolution:
@@ -98,8 +100,8 @@ def _solution_of(x: np.ndarray) -> highspy.HighsSolution:
     return solution
 
 
-def _to_highs(model: Model) -> highspy.Highs:
-    """Pass ``model`` to a new, silent HiGHS instance: pairs binary, the other columns continuous."""
+def _to_highs(model: Model) -> highspy._Highs:
+    """Pass ``model`` to a new HiGHS instance (:func:`new_highs`): pairs binary, the other columns continuous."""
     n_vars, n_rows = model.n_vars, model.matrix.shape[0]
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n_vars, n_rows
@@ -113,7 +115,18 @@ def _to_highs(model: Model) -> highspy.Highs:
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_vars, n_rows
     integer, continuous = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
     lp.integrality_ = [integer if pair else continuous for pair in model.is_pair.tolist()]
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
+    highs = new_highs()
     highs.passModel(lp)
+    return highs
+
+
+def new_highs() -> highspy._Highs:
+    """A new HiGHS instance that prints nothing unless solver logs are on (:mod:`partition.solverlogs`).
+
+    ``highspy.Highs()`` prints HiGHS's banner while it is made, before any option can be set, so
+    this makes the extension's own instance (``highspy._Highs``, which the wrapper extends with
+    modelling helpers not used here) and sets ``output_flag`` before anything else.
+    """
+    highs = highspy._Highs()
+    highs.setOptionValue("output_flag", solver_logs_enabled())
     return highs

@@ -15,7 +15,8 @@ beyond the limit is never a variable. Rows come in blocks, one per rule that is 
   neighbour of i): the shortest-path-tree formulation of attendance-boundary research;
 - ``imbalance``: ``d[c] >= |enrollment of 学区 c - mean|``, one continuous ``d[c]`` per core.
 
-Objective (:func:`objective_value` computes it for any plan), in three documented parts:
+Objective (:func:`objective_of` adds its parts up; :func:`objective_value` gives it for any plan), in three
+documented parts:
 
 1. **student-minutes**, Σ enrollment × minutes to the core: what the plan is for;
 2. **imbalance**, :data:`BALANCE_WEIGHT` × Σ |学区 enrollment − mean|: among plans of (nearly) equal
@@ -41,11 +42,15 @@ from .plan import UNASSIGNED
 from .problem import BALANCE_WEIGHT, SECONDS_PER_MINUTE, TIE_WEIGHT, Problem
 
 __all__ = [
-    "Model", "build_model", "enrollment_band", "district_mean", "reachable_members",
-    "student_minutes", "imbalance", "tie_break", "objective_value", "pair_costs", "group_by", "rule_windows", "BALANCE_WEIGHT", "TIE_WEIGHT",
+    "Model", "build_model", "enrollment_band", "district_mean", "reachable_members", "student_minutes", "imbalance",
+    "tie_break", "objective_of", "objective_value", "pair_costs", "group_by", "rule_windows", "BALANCE_WEIGHT", "TIE_WEIGHT",
+    "FEASIBILITY_TOL",
 ]
 
 _HASH_BYTES = 8
+#: Numerical tolerance of the solver's comparisons: a row holds within this of its bounds; a reduced cost or a
+#: saving counts only beyond it.
+FEASIBILITY_TOL = 1e-6
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,7 +103,7 @@ class Model:
                      upper=self.upper[columns], matrix=matrix, row_lower=self.row_lower[rows],
                      row_upper=self.row_upper[rows])
 
-    def keeps_rows(self, x: np.ndarray, tol: float = 1e-6) -> bool:
+    def keeps_rows(self, x: np.ndarray, tol: float = FEASIBILITY_TOL) -> bool:
         """Whether ``x`` keeps every row."""
         activity = self.matrix @ x
         return bool(((activity >= self.row_lower - tol) & (activity <= self.row_upper + tol)).all())
@@ -254,11 +259,18 @@ def imbalance(problem: Problem, core_of: np.ndarray) -> float:
     return float(np.abs(_district_loads(problem, core_of) - district_mean(problem)).sum())
 
 
+def objective_of(pair_cost: float, deviation, *, balance_weight: float = BALANCE_WEIGHT) -> float:
+    """The objective of a plan, or of some of its 学区, from its parts: ``pair_cost``, the chosen pairs'
+    student-minutes and tie-breaks (:func:`pair_costs`), plus ``balance_weight`` times Σ |``deviation``|,
+    each 学区's enrollment minus :func:`district_mean`. The one place the objective is put together."""
+    return float(pair_cost + balance_weight * np.abs(deviation).sum())
+
+
 def objective_value(problem: Problem, core_of: np.ndarray) -> float:
     """The objective of a plan: student-minutes + :data:`BALANCE_WEIGHT` × imbalance + tie-break."""
     members = problem.members[core_of[problem.members] != UNASSIGNED]
-    ties = tie_break(problem, members, core_of[members]).sum()
-    return student_minutes(problem, core_of) + BALANCE_WEIGHT * imbalance(problem, core_of) + float(ties)
+    ties = float(tie_break(problem, members, core_of[members]).sum())
+    return objective_of(student_minutes(problem, core_of) + ties, _district_loads(problem, core_of) - district_mean(problem))
 
 
 def build_model(problem: Problem, *, objective: bool = True) -> Model:

@@ -20,6 +20,7 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from gis.admin import COUNTY_LEVEL, TOWNSHIP_LEVEL, read_admin_areas
+from gis.coords import WGS84
 from gis.errors import InputError
 from gis.network import RoadNetwork, snap_schools
 from gis.osm_schools import assign_townships
@@ -40,7 +41,7 @@ __all__ = ["Result", "plan_districts", "prepare", "Prepared"]
 
 logger = logging.getLogger(__name__)
 
-NO_TOWNSHIPS = gpd.GeoDataFrame({"name": []}, geometry=[], crs="EPSG:4326")
+NO_TOWNSHIPS = gpd.GeoDataFrame({"name": []}, geometry=[], crs=WGS84)
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,6 +107,7 @@ def plan_districts(
     jobs: int = 1,
     strict: bool = False,
     cache_dir: str | os.PathLike | None = None,
+    verbose: bool = False,
 ) -> Result:
     """Group the schools into 学区 around core schools and score the plan.
 
@@ -133,6 +135,8 @@ def plan_districts(
         Raise on the first school that is off the road network instead of dropping it with a warning.
     cache_dir : path, optional
         Keep the school-to-school travel times here, so a rerun with other rules skips routing.
+    verbose : bool
+        Let the solvers (HiGHS, CP-SAT) print their own logs; they print nothing otherwise.
 
     Returns
     -------
@@ -151,7 +155,7 @@ def plan_districts(
     with ThreadPoolExecutor(1) as second_core:  # with a core to spare, the schools' territories are drawn meanwhile
         territories = second_core.submit(prepared.school_territories) if jobs > 1 else None
         with logged_step(logger, f"solving: {len(problem.cores)} cores, {len(problem.members)} members"):
-            plan = solve(problem, time_limit=time_limit, seed=seed, jobs=jobs, all_times=prepared.all_times)
+            plan = solve(problem, time_limit=time_limit, seed=seed, jobs=jobs, verbose=verbose, all_times=prepared.all_times)
         return prepared.result(plan, territories=None if territories is None else territories.result())
 
 

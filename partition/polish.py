@@ -17,30 +17,32 @@ of :mod:`partition.heuristic` leave (3,079,408), 30 minutes of CP-SAT lowered it
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from ortools.sat.python import cp_model
 
 from .model import Model
+from .solverlogs import solver_logs_enabled
 
-__all__ = ["polish", "WORKERS"]
+__all__ = ["polish", "workers_for", "MIN_WORKERS"]
 
 #: Objective units per student-minute.
 OBJECTIVE_SCALE = 100
 #: A row with fractional coefficients is multiplied by this before rounding.
 ROW_SCALE = 1000
-#: CP-SAT search workers: its large-neighbourhood search needs at least two; one per core here.
-WORKERS = max(2, min(8, os.cpu_count() or 2))
+#: CP-SAT search workers: one per core the search may use, but at least MIN_WORKERS (its
+#: large-neighbourhood search needs two) and at most MAX_WORKERS.
+MIN_WORKERS, MAX_WORKERS = 2, 8
 #: Values within this of an integer count as integral.
 INTEGRAL_TOL = 1e-9
 
 
-def polish(model: Model, x: np.ndarray | None, *, time_limit: float, seed: int = 0) -> tuple[np.ndarray | None, bool]:
+def polish(model: Model, x: np.ndarray | None, *, time_limit: float, seed: int = 0,
+           workers: int = MIN_WORKERS) -> tuple[np.ndarray | None, bool]:
     """The best plan CP-SAT finds from ``x`` within ``time_limit`` seconds (``x`` itself if none is better),
     and whether CP-SAT finished early, having proved its scaled model's optimum (or that it has none).
 
-    ``x`` is a solution vector of ``model`` that keeps every row, or None to search from nothing.
+    ``x`` is a solution vector of ``model`` that keeps every row, or None to search from nothing;
+    ``workers`` is CP-SAT's number of search workers (:func:`workers_for` the cores it may use).
     """
     if time_limit <= 0:
         return x, False
@@ -51,8 +53,9 @@ def polish(model: Model, x: np.ndarray | None, *, time_limit: float, seed: int =
             sat.AddHint(variable, value)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit)
-    solver.parameters.num_workers = WORKERS
+    solver.parameters.num_workers = int(workers)
     solver.parameters.random_seed = int(seed)
+    solver.parameters.log_search_progress = solver_logs_enabled()
     status = solver.Solve(sat)
     finished = status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -62,6 +65,11 @@ def polish(model: Model, x: np.ndarray | None, *, time_limit: float, seed: int =
     found = model.complete(found)
     better = model.keeps_rows(found) and (x is None or model.cost @ found < model.cost @ x)
     return (found if better else x), finished
+
+
+def workers_for(cores: int) -> int:
+    """CP-SAT's search workers for a search that may use ``cores`` CPU cores."""
+    return max(MIN_WORKERS, min(MAX_WORKERS, int(cores)))
 
 
 def _rows_of_pairs_only(model: Model) -> np.ndarray:

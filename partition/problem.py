@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_BALANCE",
     "LEVEL_CHOICES",
     "SECONDS_PER_MINUTE",
+    "LIMIT_TOL_MIN",
     "BALANCE_WEIGHT",
     "TIE_WEIGHT",
     "HORIZON_FACTOR",
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 SECONDS_PER_MINUTE = 60.0
+#: A travel time at most this many minutes over a limit counts as within it (floating-point rounding).
+LIMIT_TOL_MIN = 1e-9
 #: The objective's secondary term: student-minutes one student of imbalance costs (|学区 enrollment
 #: − mean|, summed over 学区; see :mod:`partition.model`).
 BALANCE_WEIGHT = 0.01
@@ -161,7 +164,7 @@ class Problem:
         """
         minutes = self.pair_minutes()
         limit = np.inf if self.rules.max_minutes is None else self.rules.max_minutes
-        rows, cols = np.nonzero(np.isfinite(minutes) & (minutes <= limit + 1e-9))
+        rows, cols = np.nonzero(np.isfinite(minutes) & (minutes <= limit + LIMIT_TOL_MIN))
         return rows, cols, minutes[rows, cols]
 
     def input_hash(self) -> str:

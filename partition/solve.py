@@ -44,15 +44,16 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from . import highs
-from .columns import column_generation, dive, share_of
+from .columns import BOUND_TIME_SHARE, column_generation, dive, share_of
 from .explain import InfeasibleError, explain_infeasible
 from .feasibility import limit_hint, rules_to_relax, smallest_feasible_limit
 from .heuristic import REGION_WIDTHS, Relaxation, heuristic_plan, lp_relaxation
 from .highs import MIP_REL_GAP
-from .model import Model, build_model, imbalance, student_minutes
+from .model import FEASIBILITY_TOL, Model, build_model, imbalance, student_minutes
 from .plan import Plan
-from .polish import polish
+from .polish import polish, workers_for
 from .problem import Problem
+from .solverlogs import solver_logs
 
 __all__ = ["solve", "available_cores", "DEFAULT_TIME_LIMIT_S", "MIP_REL_GAP", "InfeasibleError"]
 
@@ -68,9 +69,8 @@ BOUND_MIN_VARS = 1000
 #: component's time (where the steps below would hand the plan to HiGHS anyway); otherwise the rest of
 #: the time goes to those steps, from its plan and with its bound.
 PLAIN_TIME_SHARE = 0.25
-#: Shares of a component's time: column generation may use up to the first, the dive up to the
-#: second of what is left.
-BOUND_TIME_SHARE = 0.5
+#: Share of a component's time left after column generation (:data:`partition.columns.BOUND_TIME_SHARE`)
+#: that the dive may use.
 DIVE_TIME_SHARE = 0.6
 #: After the dive, a plan within this gap of the set-partitioning bound (or no plan) goes to HiGHS, which
 #: may prove it optimal (or find one) in this share of the time left; wider exact regions improve it in the rest.
@@ -88,13 +88,12 @@ WIDE_REGION_WIDTHS = (14, 20)
 #: share to the others. On the three-county instance (2,048 schools, 300 s, 2 cores) the gap was 1.10% with one
 #: process, 1.01% with two (one county alone, two in turn) and 0.93% with three.
 PROCESSES_PER_CORE = 2
-FEASIBILITY_TOL = 1e-6
 SOLVER_NAME = f"HiGHS {highs.VERSION} (MILP)"
 BOUND_NAME = "set-partitioning bound, exact regions, CP-SAT polish"
 
 
 def solve(problem: Problem, *, time_limit: float = DEFAULT_TIME_LIMIT_S, seed: int = 0, jobs: int = 1,
-          all_times: Callable[[], np.ndarray] | None = None) -> Plan:
+          verbose: bool = False, all_times: Callable[[], np.ndarray] | None = None) -> Plan:
     """Find the plan of least cost (:func:`partition.model.objective_value`) that keeps every rule.
 
     With ``rules.objective == "max"`` the longest trip comes first: the travel limit is
@@ -115,6 +114,8 @@ def solve(problem: Problem, *, time_limit: float = DEFAULT_TIME_LIMIT_S, seed: i
         and at least two blocks large enough for the set-partitioning bound, the blocks run in
         up to :data:`PROCESSES_PER_CORE` processes per core, started by ``spawn``: a script calling
         this needs the ``if __name__ == "__main__":`` guard.
+    verbose : bool
+        Let HiGHS and CP-SAT print their logs to standard output (they print nothing otherwise).
     all_times : callable, optional
         For a problem with a horizon (``problem.horizon_s``): gives its ``seconds`` without one (every
         core's times to and from every school). Called only when no plan exists, so that the
@@ -127,21 +128,22 @@ def solve(problem: Problem, *, time_limit: float = DEFAULT_TIME_LIMIT_S, seed: i
         cores that cannot gather enough members, ...) and the smallest travel limit at which
         a plan exists under the other rules; or when the time limit ends the search before any plan.
     """
-    reasons = explain_infeasible(problem)
-    if not reasons and problem.rules.objective == "max":
-        problem = _tightest_limit(problem, time_limit)
-    if not reasons:
-        deadline = time.monotonic() + time_limit
-        model = build_model(problem)
-        outcome = _solve_model(problem, model, deadline=deadline, seed=seed, jobs=jobs)
-        if outcome.x is not None:
-            return _plan(problem, model, outcome, seed)
-        if not outcome.infeasible:
-            raise InfeasibleError(["the solver stopped (time limit reached) before finding a plan; raise --time-limit"])
-    problem = _without_horizon(problem, all_times)
-    reasons = explain_infeasible(problem) or [
-        "the rules cannot all hold together, although no single school or core rules a plan out", *_relax_hint(problem, time_limit)]
-    raise InfeasibleError(reasons + limit_hint(problem, time_limit=time_limit / LIMIT_SEARCH_PROBES))
+    with solver_logs(verbose):
+        reasons = explain_infeasible(problem)
+        if not reasons and problem.rules.objective == "max":
+            problem = _tightest_limit(problem, time_limit)
+        if not reasons:
+            deadline = time.monotonic() + time_limit
+            model = build_model(problem)
+            outcome = _solve_model(problem, model, deadline=deadline, seed=seed, jobs=jobs, verbose=verbose)
+            if outcome.x is not None:
+                return _plan(problem, model, outcome, seed)
+            if not outcome.infeasible:
+                raise InfeasibleError(["the solver stopped (time limit reached) before finding a plan; raise --time-limit"])
+        problem = _without_horizon(problem, all_times)
+        reasons = explain_infeasible(problem) or [
+            "the rules cannot all hold together, although no single school or core rules a plan out", *_relax_hint(problem, time_limit)]
+        raise InfeasibleError(reasons + limit_hint(problem, time_limit=time_limit / LIMIT_SEARCH_PROBES))
 
 
 def available_cores() -> int:
@@ -188,7 +190,7 @@ class _Outcome:
     bounded_by_columns: bool = False
 
 
-def _solve_model(problem: Problem, model: Model, *, deadline: float, seed: int, jobs: int) -> _Outcome:
+def _solve_model(problem: Problem, model: Model, *, deadline: float, seed: int, jobs: int, verbose: bool) -> _Outcome:
     """Solve the independent blocks of ``model`` on ``jobs`` cores, each block with its share of the time."""
     blocks, contradiction = _independent_blocks(model)
     if contradiction:
@@ -199,7 +201,8 @@ def _solve_model(problem: Problem, model: Model, *, deadline: float, seed: int, 
     lanes = _lanes([block.n_vars for _, block in blocks], min(large, PROCESSES_PER_CORE * jobs) if jobs > 1 else 1)
     outcomes = _solve_lanes(problem, [[blocks[k][1] for k in lane] for lane in lanes],
                             [[None if start is None else start[blocks[k][0]] for k in lane] for lane in lanes],
-                            relaxation=relaxation, deadline=deadline, seed=seed)
+                            relaxation=relaxation, deadline=deadline, seed=seed,
+                            workers=workers_for(jobs // len(lanes)), verbose=verbose)
     solved = [outcome for lane in outcomes for outcome in lane]
     if failed := [outcome for outcome in solved if outcome.x is None]:
         return next((outcome for outcome in failed if outcome.infeasible), failed[0])
@@ -228,9 +231,12 @@ def _lanes(sizes: list[int], n_lanes: int) -> list[list[int]]:
 
 
 def _solve_lanes(problem: Problem, lanes: list[list[Model]], starts: list[list[np.ndarray | None]], *,
-                 relaxation: Relaxation | None, deadline: float, seed: int) -> list[list[_Outcome]]:
-    """Each lane's blocks in turn, the first lane in this process and each other one in its own."""
-    run = partial(_solve_lane, problem, relaxation=relaxation, deadline=deadline, seed=seed)
+                 relaxation: Relaxation | None, deadline: float, seed: int, workers: int,
+                 verbose: bool) -> list[list[_Outcome]]:
+    """Each lane's blocks in turn, the first lane in this process and each other one in its own;
+    CP-SAT gets ``workers`` search workers in each."""
+    run = partial(_solve_lane, problem, relaxation=relaxation, deadline=deadline, seed=seed, workers=workers,
+                  verbose=verbose)
     if len(lanes) == 1:
         return [run(lanes[0], starts[0])]
     with ProcessPoolExecutor(len(lanes) - 1, mp_context=get_context("spawn")) as pool:
@@ -239,17 +245,22 @@ def _solve_lanes(problem: Problem, lanes: list[list[Model]], starts: list[list[n
 
 
 def _solve_lane(problem: Problem, blocks: list[Model], starts: list[np.ndarray | None], *,
-                relaxation: Relaxation | None, deadline: float, seed: int) -> list[_Outcome]:
-    """Solve ``blocks`` in turn, each with its share (by variables) of the time left, until one has no plan."""
+                relaxation: Relaxation | None, deadline: float, seed: int, workers: int, verbose: bool) -> list[_Outcome]:
+    """Solve ``blocks`` in turn, each with its share (by variables) of the time left, until one has no plan.
+
+    ``verbose`` is passed on, not inherited: a lane may run in a process of its own.
+    """
     outcomes = []
     vars_left = sum(block.n_vars for block in blocks)
-    for block, start in zip(blocks, starts):
-        share = block.n_vars / max(vars_left, 1)
-        vars_left -= block.n_vars
-        block_deadline = time.monotonic() + max(0.0, deadline - time.monotonic()) * share
-        outcomes.append(_solve_block(problem, block, start=start, relaxation=relaxation, deadline=block_deadline, seed=seed))
-        if outcomes[-1].x is None:
-            break
+    with solver_logs(verbose):
+        for block, start in zip(blocks, starts):
+            share = block.n_vars / max(vars_left, 1)
+            vars_left -= block.n_vars
+            block_deadline = time.monotonic() + max(0.0, deadline - time.monotonic()) * share
+            outcomes.append(_solve_block(problem, block, start=start, relaxation=relaxation, deadline=block_deadline,
+                                         seed=seed, workers=workers))
+            if outcomes[-1].x is None:
+                break
     return outcomes
 
 
@@ -289,7 +300,7 @@ def _local_plan(problem: Problem, model: Model, seed: int, relaxation: Relaxatio
 
 
 def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, relaxation: Relaxation | None,
-                 deadline: float, seed: int) -> _Outcome:
+                 deadline: float, seed: int, workers: int) -> _Outcome:
     """Bound, dive, polish and solve one block; the best plan found and the best proven bound."""
     if block.is_pair.sum() < max(BOUND_MIN_VARS, 1):
         return _exact(block, start, -np.inf, deadline=deadline, seed=seed, by_columns=False)
@@ -323,7 +334,7 @@ def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, re
     if x is not None:
         x = _better(block, x, _local_plan(problem, block, seed, relaxation, cores=cores, start=block.assignment(problem, x),
                                           deadline=deadline, widths=WIDE_REGION_WIDTHS))
-    x, finished = polish(block, x, time_limit=deadline - time.monotonic(), seed=seed)
+    x, finished = polish(block, x, time_limit=deadline - time.monotonic(), seed=seed, workers=workers)
     if finished:  # CP-SAT proved its (scaled) optimum early, or that it has none: HiGHS decides exactly
         return _exact(block, x, bound, deadline=deadline, seed=seed, by_columns=True)
     if x is None:

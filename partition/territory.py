@@ -17,7 +17,8 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from gis.network import local_utm_crs
+from gis.coords import WGS84
+from gis.measure import local_utm_crs
 
 from .model import group_by
 
@@ -84,7 +85,7 @@ class Territories:
         keys, code = np.unique(np.asarray(self.labels if into is None else into), return_inverse=True)
         shapely.prepare(self.region)
         polygons = [_clipped_union(self.polygons[chosen], self.region) for chosen in group_by(code, len(keys))]
-        return gpd.GeoDataFrame({"district": keys.tolist()}, geometry=polygons, crs=self.crs).to_crs("EPSG:4326")
+        return gpd.GeoDataFrame({"district": keys.tolist()}, geometry=polygons, crs=self.crs).to_crs(WGS84)
 
 
 def voronoi_territories(point_lonlat: np.ndarray, point_label: np.ndarray, *, boundary: BaseGeometry | None = None) -> Territories:
@@ -95,7 +96,7 @@ def voronoi_territories(point_lonlat: np.ndarray, point_label: np.ndarray, *, bo
     into their 学区) gives the 学区's territory.
     """
     crs = local_utm_crs(point_lonlat[:, 0], point_lonlat[:, 1])
-    to_metric = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    to_metric = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True)
     xy = np.column_stack(to_metric.transform(point_lonlat[:, 0], point_lonlat[:, 1]))
     first = _first_of_each_place(xy)
     xy, labels = xy[first], np.asarray(point_label)[first]

@@ -1,4 +1,4 @@
-"""Tests of the demo county generator (``data/demo.py``) at scale 1."""
+"""Tests of the demo county generator (``data/demo.py`` and ``data/generator/``) at scale 1."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from data.demo import (
     NOTE_TAG,
     STAMP_FILENAME,
     DemoFiles,
+    demo_dir,
     ensure_demo,
     generate_demo,
 )
@@ -256,6 +257,13 @@ def test_ensure_demo_regenerates_stale_or_missing_files(tmp_path: Path) -> None:
     assert files.schools.read_bytes() == expected
     files.osm.unlink()
     assert ensure_demo(tmp_path).osm.exists()
+
+
+def test_demo_goes_to_the_user_cache_where_the_package_cannot_hold_it(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert demo_dir(tmp_path / "package" / "demo") == tmp_path / "package" / "demo"
+    (tmp_path / "file").write_text("", encoding="utf-8")  # no folder can be made inside a file, not even by root
+    assert demo_dir(tmp_path / "file" / "demo") == tmp_path / "cache" / "xuequ" / "demo"
 
 
 @pytest.mark.parametrize("scale", [0.0, -1.0, float("nan"), 0.1])

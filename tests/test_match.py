@@ -8,10 +8,11 @@ import geopandas as gpd
 import pytest
 
 from gis.admin import TOWNSHIP_LEVEL
+from gis.badrows import BadRowsWarning
 from gis.match import MatchResult, match_schools, name_similarity, normalise_name
 from gis.network import great_circle_m
 from gis.osm_schools import read_osm_schools
-from gis.schools import BadRowsWarning, read_school_table
+from gis.schools import read_school_table
 from tests.osm_fixtures import write_osm
 
 SCHOOL = {"amenity": "school"}

@@ -16,6 +16,7 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 
 from gis.admin import TOWNSHIP_LEVEL, read_admin_areas
+from gis.badrows import BadRowsWarning
 from gis.errors import InputError
 from gis.osm_schools import (
     ESTIMATED_ENROLLMENT,
@@ -26,7 +27,7 @@ from gis.osm_schools import (
     schools_from_features,
     township_areas_from_features,
 )
-from gis.schools import BadRowsWarning, read_school_table
+from gis.schools import read_school_table
 from tests.osm_fixtures import helsinki_pbf_path, write_osm
 
 SCHOOL = {"amenity": "school"}

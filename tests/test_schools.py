@@ -7,8 +7,9 @@ import warnings
 import pandas as pd
 import pytest
 
+from gis.badrows import BadRowsWarning
 from gis.errors import InputError
-from gis.schools import BadRowsWarning, read_school_table
+from gis.schools import read_school_table
 
 HEADER = "学校标识码,学校名称,学段,在校生数,班级数,经度,纬度,乡镇/街道,城乡类型,是否优质\n"
 GOOD = [
