@@ -9,9 +9,11 @@ The formulation is :mod:`partition.model`. :func:`solve` runs it in four steps:
    side (:data:`PROCESSES_PER_CORE`), each solving its components in turn.
 2. **Warm start** (when every component is small): :func:`partition.heuristic.heuristic_plan`,
    used when it keeps every row of the model.
-3. **Bound and dive** (components of at least :data:`BOUND_MIN_VARS` pairs):
-   :mod:`partition.columns` gives the set-partitioning bound, far stronger than the MILP's LP
-   relaxation, and a plan by diving in that LP; a MIP completes what the dive leaves open.
+3. **Bound and dive** (components of at least :data:`BOUND_MIN_VARS` pairs): HiGHS alone first, which
+   solves a loose component outright; when its gap is still above :data:`EXACT_MAX_GAP` after
+   :data:`PLAIN_TIME_SHARE` of the time, :mod:`partition.columns` gives the set-partitioning bound,
+   far stronger than the MILP's LP relaxation, and a plan by diving in that LP; a MIP completes what
+   the dive leaves open.
 4. **Improve and prove.** A small component goes to HiGHS, warm-started, for all its time. In a
    large one, the heuristic's exact regions on the block's cores improve the dive's plan (or, where
    no MIP completes the dive, repair its partial plan) for up to :data:`LOCAL_TIME_SHARE` of the
@@ -24,7 +26,8 @@ The formulation is :mod:`partition.model`. :func:`solve` runs it in four steps:
 The status is read honestly: ``optimal`` only when HiGHS proves it or the best plan meets the proven
 bound within :data:`MIP_REL_GAP`; a time-limited run is ``feasible`` with its proven gap. When no
 plan is found, :mod:`partition.feasibility` explains why, down to the smallest travel limit at
-which a plan exists. Every rule beyond the member count and balance band only adds rows, so the
+which a plan exists (with every time to and from the cores, when the problem had only those
+within its horizon). Every rule beyond the member count and balance band only adds rows, so the
 set-partitioning bound stays valid under them; it also proves a component infeasible when it
 exceeds the cost of any plan.
 """
