@@ -9,9 +9,10 @@ The formulation is :mod:`partition.model`. :func:`solve` runs it in four steps:
    side (:data:`PROCESSES_PER_CORE`), each solving its components in turn.
 2. **Warm start** (when every component is small): :func:`partition.heuristic.heuristic_plan`,
    used when it keeps every row of the model.
-3. **Bound and dive** (components of at least :data:`BOUND_MIN_VARS` pairs): HiGHS alone first, which
-   solves a loose component outright; when its gap is still above :data:`EXACT_MAX_GAP` after
-   :data:`PLAIN_TIME_SHARE` of the time, :mod:`partition.columns` gives the set-partitioning bound,
+3. **Bound and dive** (components of at least :data:`BOUND_MIN_VARS` pairs): a loose one (its LP
+   relaxation splits few members) goes to HiGHS alone first, which solves it outright; when its gap
+   is still above :data:`EXACT_MAX_GAP` after :data:`PLAIN_TIME_SHARE` of the time, or for a tight
+   component at once, :mod:`partition.columns` gives the set-partitioning bound,
    far stronger than the MILP's LP relaxation, and a plan by diving in that LP; a MIP completes what
    the dive leaves open.
 4. **Improve and prove.** A small component goes to HiGHS, warm-started, for all its time. In a
@@ -66,12 +67,17 @@ DEFAULT_TIME_LIMIT_S = 60.0
 LIMIT_SEARCH_PROBES = 12
 #: Components with at least this many (member, core) pairs get the set-partitioning bound.
 BOUND_MIN_VARS = 1000
-#: A large component first goes to HiGHS alone: a loose one (1,500 schools, 150 cores, 2-12 members,
-#: ±100%) is proven optimal at the root node in 5 s, where the bound-and-dive path took the whole minute
-#: and left a gap. HiGHS goes on while its gap is within :data:`EXACT_MAX_GAP` after this share of the
-#: component's time (where the steps below would hand the plan to HiGHS anyway); otherwise the rest of
-#: the time goes to those steps, from its plan and with its bound.
+#: A large component whose LP relaxation splits at most :data:`PLAIN_MAX_SPLIT` of its members between
+#: cores first goes to HiGHS alone: a loose one (1,500 schools, 150 cores, 2-12 members, ±100%; 1.5% of
+#: the members split) is proven optimal at the root node in 5 s, where the bound-and-dive path took the
+#: whole minute and left a gap. HiGHS goes on while its gap is within :data:`EXACT_MAX_GAP` after this
+#: share of the component's time (where the steps below would hand the plan to HiGHS anyway); otherwise
+#: the rest of the time goes to those steps, from its plan and with its bound. With the default rules
+#: (313 and 787 schools: 20% and 23% split) the bound-and-dive path does better, and gets all the time.
 PLAIN_TIME_SHARE = 0.25
+PLAIN_MAX_SPLIT = 0.1
+#: A pair's LP value counts as whole within this of 0 or 1.
+WHOLE_TOL = 1e-6
 #: Share of a component's time left after column generation (:data:`partition.columns.BOUND_TIME_SHARE`)
 #: that the dive may use.
 DIVE_TIME_SHARE = 0.6
@@ -308,7 +314,7 @@ def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, re
     if block.is_pair.sum() < max(BOUND_MIN_VARS, 1):
         return _exact(block, start, -np.inf, deadline=deadline, seed=seed, by_columns=False)
     proven = -np.inf
-    if PLAIN_TIME_SHARE > 0:  # the cheap path first: a loose block is solved by HiGHS alone
+    if PLAIN_TIME_SHARE > 0 and _loose(problem, block, relaxation):  # the cheap path first: HiGHS alone
         checkpoint = (PLAIN_TIME_SHARE * (deadline - time.monotonic()), EXACT_MAX_GAP)
         plain = _exact(block, start, proven, deadline=deadline, seed=seed, by_columns=False, checkpoint=checkpoint)
         if plain.optimal or plain.infeasible or time.monotonic() >= deadline:
@@ -343,6 +349,16 @@ def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, re
     if x is None:
         return _Outcome(None, np.inf, bound, optimal=False)
     return _found(block, x, bound, optimal=False, by_columns=True)
+
+
+def _loose(problem: Problem, block: Model, relaxation: Relaxation | None) -> bool:
+    """Whether the LP relaxation splits at most :data:`PLAIN_MAX_SPLIT` of the block's members between cores."""
+    if relaxation is None:
+        return False
+    member, _, _ = problem.feasible_pairs()
+    split = np.zeros(len(problem.members), bool)
+    split[member[(relaxation.share > WHOLE_TOL) & (relaxation.share < 1 - WHOLE_TOL)]] = True
+    return bool(split[np.unique(block.member[block.is_pair])].mean() <= PLAIN_MAX_SPLIT)
 
 
 def _exact(block: Model, start: np.ndarray | None, bound: float, *, deadline: float, seed: int, by_columns: bool,

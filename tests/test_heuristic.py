@@ -206,6 +206,10 @@ def test_set_partitioning_bound_path_finds_the_optimum(seed, name, monkeypatch):
 def test_a_loose_large_block_goes_to_highs_alone_first(monkeypatch):
     monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)  # every block is large
     problem = random_problem(5, n=40, n_cores=5, rules=Rules(max_minutes=None, members=(2, 12), balance=1.0))
+    tight = random_problem(7, n=50, n_cores=10, rules=Rules(max_minutes=15, members=(2, 6), balance=0.3))
+    assert solve_module._loose(problem, build_model(problem), lp_relaxation(problem))
+    assert not solve_module._loose(tight, build_model(tight), lp_relaxation(tight))  # its LP splits a fifth of the members
+    assert solve(tight).solver.endswith(solve_module.BOUND_NAME)
     plain = solve(problem)
     monkeypatch.setattr(solve_module, "PLAIN_TIME_SHARE", 0)
     searched = solve(problem)
@@ -225,6 +229,7 @@ def test_highs_stops_at_its_checkpoint_only_with_a_wide_gap():
 def test_a_gap_left_by_highs_goes_to_the_bound_and_dive_path(monkeypatch):
     monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)
     monkeypatch.setattr(solve_module, "PLAIN_TIME_SHARE", 1e-9)  # HiGHS is asked at once, and any gap is too wide
+    monkeypatch.setattr(solve_module, "PLAIN_MAX_SPLIT", 1.0)
     monkeypatch.setattr(solve_module, "EXACT_MAX_GAP", -1.0)
     problem = random_problem(3, n=60, n_cores=10, rules=Rules(max_minutes=15, members=(2, 6), balance=0.3))
     plan = solve(problem)
