@@ -352,9 +352,10 @@ def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, re
 
 
 def _loose(problem: Problem, block: Model, relaxation: Relaxation | None) -> bool:
-    """Whether the LP relaxation splits at most :data:`PLAIN_MAX_SPLIT` of the block's members between cores."""
+    """Whether the LP relaxation splits at most :data:`PLAIN_MAX_SPLIT` of the block's members between cores,
+    or has no solution (HiGHS then proves the block infeasible at its root: 1,500 schools in 4 s)."""
     if relaxation is None:
-        return False
+        return True
     member, _, _ = problem.feasible_pairs()
     split = np.zeros(len(problem.members), bool)
     split[member[(relaxation.share > WHOLE_TOL) & (relaxation.share < 1 - WHOLE_TOL)]] = True

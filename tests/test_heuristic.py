@@ -292,6 +292,15 @@ def test_set_partitioning_bound_proves_infeasibility(monkeypatch):
         solve(replace(problem, rules=replace(problem.rules, max_minutes=None)))
 
 
+def test_highs_proves_a_large_block_infeasible_when_its_lp_has_no_solution(monkeypatch):
+    monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)
+    problem = random_problem(2, n=12, n_cores=3, rules=Rules(max_minutes=10, members=(2, 3), balance=None))
+    assert lp_relaxation(problem) is None and solve_module._loose(problem, build_model(problem), None)
+    monkeypatch.setattr(solve_module, "column_generation", None)  # HiGHS alone decides: the path below is never taken
+    with pytest.raises(InfeasibleError, match="cannot all hold together"):
+        solve(problem)
+
+
 @pytest.mark.parametrize("name", ["mix", "township", "together", "apart", "fixed", "contiguity"])
 def test_set_partitioning_path_keeps_the_other_rules(name, monkeypatch):
     """The bound and its dive know only the member and balance rules; the plan must keep every rule."""
