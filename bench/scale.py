@@ -10,8 +10,7 @@ Generates the case: the demo county at the scale that gives about ``--nodes`` ro
 ``--schools`` rows (random member schools dropped, or new ones added near random member schools on a
 road node 0.5-3 km away, copying their attributes) with exactly ``--cores`` quality flags (the demo's
 flagged schools: a greedy set cover so that every school reaches a core well within the limit, then
-more shared among the 乡镇/街道 in proportion to their students and spread out in each). Then, each as
-its own process, in the same run:
+more spread out, the city getting its share by students). Then, each as its own process, in the same run:
 
 * ``expert``: bench/expert.py, osmnx loading, scipy Dijkstra from the cores with the limit as cutoff on
   the graph and its transpose, one highspy MILP with the member and balance rows stopped at 0.1% gap;
@@ -52,7 +51,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from a checkout
 
 from data.demo import DEMO_SEED, generate_demo  # noqa: E402
 from gis.network import RoadNetwork, extract_roads, read_road_network, snap_to_nodes  # noqa: E402
-from gis.schema import TABLE_HEADERS_ZH  # noqa: E402
+from gis.schema import AREA_LABELS_ZH, TABLE_HEADERS_ZH  # noqa: E402
 from gis.traveltime import TravelTimeEngine, cached_matrix  # noqa: E402
 from partition.problem import SECONDS_PER_MINUTE  # noqa: E402
 
@@ -153,9 +152,9 @@ def _resize(table: pd.DataFrame, n: int, road_lonlat: np.ndarray, rng: np.random
 def _flag_cores(table: pd.DataFrame, n_cores: int, network: RoadNetwork, max_minutes: float) -> pd.DataFrame:
     """Exactly ``n_cores`` quality flags, so that every school reaches one well within ``max_minutes``
     (:data:`COVER_SHARE` of it, so that the expert's coarser graph agrees): a greedy set cover by the
-    flagged schools (a school no flagged one reaches becomes a core itself), then the rest shared among the
-    乡镇/街道 in proportion to their students (D'Hondt), each spread out by farthest-point sampling over its
-    flagged schools (its other schools when none is left)."""
+    flagged schools (a school no flagged one reaches becomes a core itself), then more flagged schools
+    spread out by farthest-point sampling, every other one in the city (城区) until it has its share of the
+    cores by students (with fewer, its big 学区 cannot keep the balance band)."""
     flag = TABLE_HEADERS_ZH["is_core"]
     flagged = table[flag].to_numpy() == YES
     lonlat = _lonlat(table)
@@ -174,21 +173,16 @@ def _flag_cores(table: pd.DataFrame, n_cores: int, network: RoadNetwork, max_min
     if len(chosen) > n_cores:
         sys.exit(f"{len(chosen)} cores are needed for every school to reach one within {max_minutes:g} min; ask for more")
     students = table[TABLE_HEADERS_ZH["enrollment"]].astype(float).to_numpy()
-    _, township = np.unique(table[TABLE_HEADERS_ZH["township"]].to_numpy(), return_inverse=True)
-    demand = np.bincount(township, weights=students)
-    cores = np.bincount(township[chosen], minlength=len(demand)).astype(float)
+    urban = (table[TABLE_HEADERS_ZH["area_type"]] == AREA_LABELS_ZH["urban"]).to_numpy()
+    urban_share = round(n_cores * students[urban].sum() / students.sum())  # so that the city's 学区 can balance
     xy = _metric(lonlat)
     distance = np.min([np.hypot(*(xy - xy[c]).T) for c in chosen], axis=0)
-    while len(chosen) < n_cores:
-        place = int(np.argmax(demand / (1 + cores)))  # D'Hondt: the township with most students per core
-        pool = (township == place) & (distance > 0)
-        if not pool.any():
-            demand[place] = 0.0
-            continue
-        pool &= flagged if (pool & flagged).any() else pool
+    for turn in range(n_cores - len(chosen)):
+        city_turn = urban[chosen].sum() < urban_share and turn % 2 == 0
+        pools = (flagged & (urban if city_turn else ~urban), flagged, np.ones(len(table), bool))
+        pool = next(p for p in pools if (p & (distance > 0)).any()) & (distance > 0)
         chosen.append(int(np.argmax(np.where(pool, distance, -1.0))))
         distance = np.minimum(distance, np.hypot(*(xy - xy[chosen[-1]]).T))
-        cores[place] += 1
     out = table.copy()
     out[flag] = NO
     out.loc[chosen, flag] = YES
