@@ -7,8 +7,8 @@
   ``secondary``/``tertiary`` roads between townships) and ``boundary=administrative`` relations for the
   county (``admin_level=6``) and its 乡镇/街道 (``admin_level=8``), which tile the county;
 * ``demo_schools.csv``: the bureau-style school table (UTF-8 with BOM, the Chinese headers of
-  :data:`gis.schema.TABLE_HEADERS_ZH`), with enrollment, staff, the seven resource indicators and the
-  designated quality (优质) schools.
+  :data:`gis.schema.TABLE_HEADERS_ZH`), with enrollment, staff, the principal (校长; a few left blank,
+  as in real tables), the seven resource indicators and the designated quality (优质) schools.
 
 Everything is built in metres in UTM zone 50N around a centre in Shandong and written in WGS-84. The same
 seed and scale give byte-identical files; ``scale`` multiplies the county's area and the number of
@@ -35,7 +35,7 @@ from .generator.county import Unit, build_city, county_outline, make_subdistrict
 from .generator.identity import COUNTY_NAME, DEMO_NOTICE, GENERATOR_VERSION, NOTE_TAG
 from .generator.roads import Roads
 from .generator.sampling import voronoi_cells
-from .generator.schools import make_schools
+from .generator.schools import assign_principals, make_schools
 from .generator.townships import build_town_grid, build_town_roads, build_villages, link_neighbour_villages, place_towns
 from .generator.writing import local_to_wgs84, write_osm, write_schools
 
@@ -64,6 +64,8 @@ PACKAGE_DEMO_DIR = Path(__file__).parent / "demo"
 CACHE_DEMO_DIR_NAME = "demo"
 #: Smallest supported ``scale``: below it the town and the townships no longer fit in the county.
 MIN_SCALE = 0.5
+#: The principals are drawn from their own random stream, so adding them changed nothing else in the county.
+PRINCIPAL_STREAM = 1
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ def generate_demo(out_dir: Path, *, seed: int = DEMO_SEED, scale: float = 1.0) -
         build_villages(net, rng, town)
     link_neighbour_villages(net, rng, towns)
     schools = make_schools(rng, net, city, subdistricts, towns, scale)
+    assign_principals(np.random.default_rng([seed, PRINCIPAL_STREAM]), schools)
 
     to_wgs84 = local_to_wgs84()
     files = DemoFiles(osm=out_dir / OSM_FILENAME, schools=out_dir / SCHOOLS_FILENAME)

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["WGS84", "to_wgs84", "wgs84_to_gcj02", "gcj02_to_wgs84", "gcj02_to_bd09", "bd09_to_gcj02", "COORDINATE_SYSTEMS"]
+__all__ = [
+    "WGS84", "to_wgs84", "wgs84_to_gcj02", "gcj02_to_wgs84", "gcj02_to_bd09", "bd09_to_gcj02", "COORDINATE_SYSTEMS",
+    "COORDINATE_SYSTEM_SOURCES", "coordinate_systems_text",
+]
 
 #: The CRS of every geometry the tool reads, computes and writes: WGS-84 longitude and latitude.
 WGS84 = "EPSG:4326"
-#: Coordinate systems a table may be in.
-COORDINATE_SYSTEMS = ("wgs84", "cgcs2000", "gcj02", "bd09")
+#: Coordinate systems a table may be in, and where such coordinates come from (the command line's
+#: help and the README list them from here).
+COORDINATE_SYSTEM_SOURCES = {
+    "wgs84": "GPS, OpenStreetMap, Google Earth",
+    "cgcs2000": "China's national datum, 天地图 and survey data; equal to WGS-84 within centimetres",
+    "gcj02": "Amap (高德) and Tencent maps",
+    "bd09": "Baidu maps",
+}
+COORDINATE_SYSTEMS = tuple(COORDINATE_SYSTEM_SOURCES)
 
 _KRASOVSKY_A = 6378245.0  # semi-major axis of the Krasovsky 1940 ellipsoid used by GCJ-02
 _KRASOVSKY_EE = 0.00669342162296594323  # its first eccentricity squared
@@ -86,6 +96,11 @@ def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
 def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     """BD-09 to GCJ-02 (degrees), accurate to millimetres."""
     return _invert(gcj02_to_bd09, lon, lat)
+
+
+def coordinate_systems_text() -> str:
+    """The coordinate systems and their sources as one line: ``wgs84 (GPS, ...), cgcs2000 (...), ...``."""
+    return ", ".join(f"{name} ({source})" for name, source in COORDINATE_SYSTEM_SOURCES.items())
 
 
 def to_wgs84(lon, lat, system: str) -> tuple[np.ndarray, np.ndarray]:

@@ -76,6 +76,7 @@ __all__ = [
     "local_utm_crs",
     "snap_to_nodes",
     "snap_schools",
+    "road_settings_sha256",
 ]
 
 #: Bump when the prepared network changes for the same file and settings: old cache files then miss.
@@ -242,6 +243,14 @@ def _cached_or_built_network(
     except OSError as exc:
         warnings.warn(f"{cache_path}: cannot write the road cache ({exc}); check the folder or turn the cache off", stacklevel=2)
     return network
+
+
+def road_settings_sha256(network_type: str = "drive", *, simplify: bool = False, speeds_kph: Mapping[str, float] | None = None) -> str:
+    """SHA-256 of the settings that turn an OSM file into travel times: the highway classes kept, the
+    speed table, the walking speed and the loader's version (plan.json records it, so a rerun can
+    tell that they changed)."""
+    params = _cache_params(network_type, simplify, speed_table(network_type, speeds_kph))
+    return cache.cache_key("", params)  # the settings alone: no file's hash
 
 
 def _cache_params(network_type: str, simplify: bool, speeds: dict[str, float]) -> dict[str, object]:

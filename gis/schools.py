@@ -18,9 +18,24 @@ import pandas as pd
 from .badrows import BadRow, report_bad_rows
 from .coords import WGS84, to_wgs84
 from .errors import InputError
-from .schema import INDICATORS, TABLE_HEADERS_ZH
+from .schema import ALL_INDICATORS, BASIC_INDICATOR_LABELS_ZH, INDICATOR_LABELS_ZH
 
-__all__ = ["read_school_table", "level_from_name", "HEADER_ALIASES"]
+__all__ = ["read_school_table", "level_from_name", "HEADER_ALIASES", "read_text_table", "read_geo_file", "as_text", "find_header"]
+
+#: Other spellings of the indicator headers: the per-100 form of the 2012 teacher counts, and the
+#: 2012 standard's name of the 2017 senior-degree count.
+INDICATOR_HEADER_VARIANTS = {
+    "senior_degree_teachers_per100": ("每百名学生高于规定学历教师数",),
+    "intermediate_title_teachers_per100": ("每百名学生拥有中级及以上专业技术职务教师数", "每百名学生中级及以上专业技术职务教师数"),
+    "computers_per100": ("每百名学生计算机台数",),
+}
+
+
+def _indicator_headers(column: str) -> tuple[str, ...]:
+    """The headers of an indicator: its 2017 and 2012 names, their variants, the canonical name."""
+    names = (INDICATOR_LABELS_ZH.get(column), BASIC_INDICATOR_LABELS_ZH.get(column), *INDICATOR_HEADER_VARIANTS.get(column, ()), column)
+    return tuple(dict.fromkeys(name for name in names if name))
+
 
 #: Header spellings accepted for each canonical column (compared case-insensitively, spaces removed).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -36,7 +51,8 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "area_type": ("城乡类型", "城乡", "area_type", "urban_rural"),
     "is_core": ("是否优质", "优质", "核心", "是否核心", "is_core", "core", "quality_school"),
     "category": ("学校类别", "类别", "category"),
-    **{column: (TABLE_HEADERS_ZH[column], column) for column in INDICATORS},
+    "principal": ("校长", "校长姓名", "principal", "principal_name"),
+    **{column: _indicator_headers(column) for column in ALL_INDICATORS},
 }
 
 LEVEL_VALUES = {
@@ -132,18 +148,9 @@ def _read_geo_table(path: Path) -> pd.DataFrame:
     A point gives its coordinates, a polygon a point inside it. Attribute columns go through the
     same header aliases and row checks as a CSV; without any geometry, the 经度/纬度 attributes are used.
     """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's notes on a damaged file; the error says it
-            frame = gpd.read_file(path)
-    except Exception as exc:  # pyogrio/GDAL raise several types for a damaged file
-        reason = str(exc).split(";")[0].strip()
-        raise InputError(f"{path}: cannot read this file as GeoJSON or GeoPackage ({reason}); export it again from the GIS software") from None
-    if frame.empty:
-        raise InputError(f"{path}: the file has no features; add one point feature per school")
+    frame = read_geo_file(path)
     geometry = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else None
-    table = pd.DataFrame(frame.drop(columns=geometry.name) if geometry is not None else frame)
-    table = table.astype(object).where(table.notna(), "").astype(str)
+    table = as_text(pd.DataFrame(frame.drop(columns=geometry.name) if geometry is not None else frame))
     if geometry is None or geometry.isna().all():
         return table
     coordinate_keys = {_header_key(alias) for alias in (*HEADER_ALIASES["lon"], *HEADER_ALIASES["lat"])}
@@ -212,13 +219,15 @@ def _normalise_rows(table: pd.DataFrame) -> tuple[pd.DataFrame, list[BadRow]]:
     flag(table["level"].isna(), "unknown 学段", f"use one of {', '.join(k for k in LEVEL_VALUES if not k.isascii())}")
 
     table = _parse_enrollment(table, flag)
-    for column in ("classes", "teachers", *INDICATORS):
+    for column in ("classes", "teachers", *ALL_INDICATORS):
         if column in table:
-            table[column] = pd.to_numeric(table[column], errors="coerce")
+            table[column] = _numbers(table[column])
     table["is_core"] = _parse_flags(table.get("is_core", pd.Series("", index=table.index)))
     flag(table["is_core"].isna(), "是否优质 is not yes/no", "write 是 or 否")
     table["township"] = table.get("township", pd.Series("", index=table.index)).astype(str).str.strip()
     table["area_type"] = table.get("area_type", pd.Series("", index=table.index)).astype(str).str.strip().map(AREA_VALUES)
+    if "principal" in table:  # the 学区长 of a core's 学区; blank stays blank
+        table["principal"] = table["principal"].fillna("").astype(str).str.strip()
     if "category" in table:
         table["category"] = table["category"].astype(str).str.strip().map(CATEGORY_VALUES)
 
@@ -251,6 +260,13 @@ def _parse_enrollment(table: pd.DataFrame, flag) -> pd.DataFrame:
     return table
 
 
+def _numbers(values: pd.Series) -> pd.Series:
+    """Numbers as floats, a ratio written ``1:17.5`` (师生比) as its quotient; anything else missing."""
+    text = values.astype(str).str.strip()
+    ratio = text.str.extract(r"^([\d.]+)\s*[:：]\s*([\d.]+)$").apply(pd.to_numeric, errors="coerce")
+    return pd.to_numeric(text, errors="coerce").fillna(ratio[0] / ratio[1].where(ratio[1] > 0))
+
+
 def _parse_flags(values: pd.Series) -> pd.Series:
     """是/否-style flags as True/False; anything else as None."""
     meaning = {**dict.fromkeys(TRUE_VALUES, True), **dict.fromkeys(FALSE_VALUES, False)}
@@ -263,3 +279,44 @@ def level_from_name(name: str) -> str | None:
         if marker in name:
             return level
     return None
+
+
+def read_text_table(path: str | Path) -> pd.DataFrame:
+    """A CSV table (UTF-8, UTF-8 BOM or GBK) or the first sheet of a spreadsheet, every column as text.
+
+    The same checks as :func:`read_school_table` (a missing, empty or unreadable file raises
+    :class:`InputError`), for other tables of schools such as a planner's 学区 list.
+    """
+    return _read_raw_table(Path(path))
+
+
+def read_geo_file(path: str | Path, *, layer: str | None = None, needs: str = "one point feature per school") -> gpd.GeoDataFrame:
+    """A layer of a GeoJSON or GeoPackage file (the first by default).
+
+    A file that cannot be read, or holds no feature, raises :class:`InputError` (``needs``: what
+    the file should hold).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's notes on a damaged file; the error says it
+            frame = gpd.read_file(path, layer=layer)
+    except Exception as exc:  # pyogrio/GDAL raise several types for a damaged file
+        reason = str(exc).split(";")[0].strip()
+        raise InputError(f"{path}: cannot read this file as GeoJSON or GeoPackage ({reason}); export it again from the GIS software") from None
+    if frame.empty:
+        raise InputError(f"{path}: the file has no features; add {needs}")
+    return frame
+
+
+def as_text(table: pd.DataFrame) -> pd.DataFrame:
+    """Every column as text, a missing value as the empty string (as a CSV reads)."""
+    return table.astype(object).where(table.notna(), "").astype(str)
+
+
+def find_header(headers, aliases) -> str | None:
+    """The first of ``headers`` spelled like one of ``aliases`` (in the aliases' order), or None.
+
+    Spellings compare as :data:`HEADER_ALIASES` do: case, spaces and underscores ignored.
+    """
+    by_key = {_header_key(h): h for h in headers}
+    return next((by_key[_header_key(a)] for a in aliases if _header_key(a) in by_key), None)

@@ -9,6 +9,8 @@ __all__ = [
     "DRIVE_HIGHWAYS",
     "HIGHWAY_SPEEDS_KPH",
     "FALLBACK_SPEED_KPH",
+    "MAIN_HIGHWAYS",
+    "MAIN_ROAD_TOLERANCE_M",
     "MAX_SNAP_M",
     "WALK_HIGHWAYS",
     "WALK_SPEED_KPH",
@@ -44,6 +46,13 @@ HIGHWAY_SPEEDS_KPH: dict[str, float] = {
     "residential": 20.0,
     "living_street": 10.0,
 }
+
+#: The main road classes a map draws for orientation, most important first (``*_link`` ramps
+#: count as their road's class): the national, provincial and county roads a planner knows by name.
+MAIN_HIGHWAYS = ("motorway", "trunk", "primary", "secondary", "tertiary")
+
+#: Douglas-Peucker tolerance (m) for those roads: below what a county map can show.
+MAIN_ROAD_TOLERANCE_M = 10.0
 
 #: Speed for a highway class missing from :data:`HIGHWAY_SPEEDS_KPH`.
 FALLBACK_SPEED_KPH = 30.0

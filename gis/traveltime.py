@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,16 +60,36 @@ class TravelTimeEngine:
         ``cutoff`` seconds, and unreachable pairs, are ``inf``; a pair within it has the same time
         as without a cutoff.
         """
-        sources = np.asarray(sources, dtype=np.int64)
         targets = np.asarray(targets, dtype=np.int64)
         graph = self.reverse_graph_ if reverse else self.graph_
-        out = np.empty((len(sources), len(targets)))
+        rows = self._row_batches(graph, sources, cutoff)
+        return np.concatenate([batch[:, targets] for batch in rows]) if len(sources) else np.empty((0, len(targets)))
+
+    def reachable(self, sources: np.ndarray, limit: float, *, both_ways: bool = True) -> np.ndarray:
+        """Which nodes each source reaches within ``limit`` seconds, shape (sources, nodes), bool.
+
+        With ``both_ways`` a node counts only when the trip back to the source is within the
+        limit too (the longer direction counts, as in the 学区 rules).
+        """
+        out = np.zeros((len(sources), self.n_nodes), dtype=bool)
+        start = 0
+        for batch in self._row_batches(self.graph_, sources, limit):
+            out[start : start + len(batch)] = batch <= limit
+            start += len(batch)
+        if both_ways:
+            start = 0
+            for batch in self._row_batches(self.reverse_graph_, sources, limit):
+                out[start : start + len(batch)] &= batch <= limit
+                start += len(batch)
+        return out
+
+    def _row_batches(self, graph: csr_matrix, sources: np.ndarray, cutoff: float | None) -> Iterator[np.ndarray]:
+        """Dijkstra rows (s) from ``sources`` over ``graph``, a memory-bounded batch at a time."""
+        sources = np.asarray(sources, dtype=np.int64)
         batch = max(1, BATCH_BYTES // (8 * max(self.n_nodes, 1)))
         limit = np.inf if cutoff is None else cutoff
         for start in range(0, len(sources), batch):
-            rows = dijkstra(graph, directed=True, indices=sources[start : start + batch], limit=limit)
-            out[start : start + batch] = rows[:, targets]
-        return out
+            yield np.atleast_2d(dijkstra(graph, directed=True, indices=sources[start : start + batch], limit=limit))
 
     def matrix(self, nodes: np.ndarray, *, cutoff: float | None = None) -> np.ndarray:
         """Square travel-time matrix (s) between the given nodes: ``[i, j]`` is i -> j."""

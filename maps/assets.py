@@ -1,14 +1,17 @@
-"""Offline HTML for folium maps: Leaflet inlined, no network needed to open the page.
+"""Offline HTML for folium maps: Leaflet and its plugins inlined, no network needed to open the page.
 
 folium links Leaflet, jQuery, Bootstrap, font-awesome and awesome-markers from CDNs. Planners
 open our maps on machines without internet, so a saved map carries its own copy of Leaflet
 (JS, CSS and marker images as data URIs) taken from the ``django-js-lib-leaflet`` package,
-and links nothing else.
+and of each plugin it uses, and links nothing else.
 
-Build maps with :func:`offline_map` (it links only Leaflet) and draw with Leaflet-only
-elements (``CircleMarker``, ``PolyLine``, ``DivIcon``, our own popups): folium's ``Popup``,
-``Icon`` and ``Map.keep_in_front`` call jQuery or awesome-markers, which are not shipped.
-:func:`offline_html` refuses a map that still links any other remote script or stylesheet.
+A plugin element names the offline copies of the files it links in a ``vendored_files``
+attribute, ``{CDN url: path under maps/vendor/}`` (see :mod:`maps.plugins`); the files are
+inlined with the images their CSS refers to. Build maps with :func:`offline_map` (it links only
+Leaflet) and draw with Leaflet-only elements (``CircleMarker``, ``PolyLine``, ``DivIcon``, our own
+popups): folium's ``Popup``, ``Icon`` and ``Map.keep_in_front`` call jQuery or awesome-markers,
+which are not shipped. :func:`offline_html` refuses a map that still links any other remote
+script or stylesheet.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import base64
 import functools
 import importlib.resources
 import os
+import posixpath
 import re
 from collections.abc import Iterator
 from importlib.resources.abc import Traversable
@@ -29,12 +33,14 @@ from gis.files import write_text_atomic
 
 __all__ = [
     "LEAFLET_VERSION",
+    "VENDORED_ATTRIBUTE",
     "OfflineAssetError",
     "leaflet_inline_css",
     "leaflet_inline_js",
     "offline_html",
     "offline_map",
     "save_map",
+    "vendored_inline_text",
 ]
 
 #: Leaflet release shipped by ``django-js-lib-leaflet`` 1.9.4.x.
@@ -43,6 +49,11 @@ LEAFLET_VERSION = "1.9.4"
 _ASSET_PACKAGE = "js_lib_leaflet"
 _ASSET_DIR = ("static", "js_lib_leaflet")
 _ASSET_PIP_NAME = "django-js-lib-leaflet"
+#: Package folder of the vendored plugin files.
+_VENDOR_PACKAGE, _VENDOR_DIR = "maps", "vendor"
+#: Attribute by which an element names the offline copies of the files it links.
+VENDORED_ATTRIBUTE = "vendored_files"
+_MEDIA_TYPES = {".png": "image/png", ".gif": "image/gif", ".svg": "image/svg+xml"}
 
 #: Names folium's ``JSCSSMixin`` gives the Leaflet links; the only links an offline map keeps.
 _LEAFLET_JS_NAME = "leaflet"
@@ -63,7 +74,8 @@ _REMOTE_ASSET = re.compile(
     r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?\s*(?P<url>(?:https?:)?//[^\"'\s>]+)",
     re.IGNORECASE,
 )
-_CSS_IMAGE_URL = re.compile(r"url\((?P<quote>['\"]?)images/(?P<file>[\w.-]+\.png)(?P=quote)\)")
+# A relative image in CSS: url(images/x.png), url("../images/x.gif"), url(icon.svg).
+_CSS_IMAGE_URL = re.compile(r"url\((?P<quote>['\"]?)(?P<file>(?![a-z]+:)[\w./@-]+\.(?:png|gif|svg))(?P=quote)\)")
 _SOURCE_MAP_COMMENT = re.compile(r"^\s*/[/*][#@] sourceMappingURL=.*$", re.MULTILINE)
 # folium names every element ``<kind>_<32 hex digits>`` from os.urandom.
 _ELEMENT_ID = re.compile(r"(?<=_)(?P<id>[0-9a-f]{32})(?![0-9a-f])")
@@ -87,20 +99,35 @@ def _asset_dir() -> Traversable:
     return root.joinpath(*_ASSET_DIR)
 
 
-def _read_asset(name: str) -> bytes:
-    """Read one of Leaflet's static files as bytes."""
-    return _asset_dir().joinpath(name).read_bytes()
+def _vendor_dir() -> Traversable:
+    """Return the folder holding the vendored plugin files."""
+    return importlib.resources.files(_VENDOR_PACKAGE).joinpath(_VENDOR_DIR)
 
 
-def _read_text_asset(name: str) -> str:
-    """Read one of Leaflet's text files with ``\n`` line endings (leaflet.css ships CRLF)."""
-    return _read_asset(name).decode("utf-8").replace("\r\n", "\n")
+def _read_asset(name: str, root: Traversable | None = None) -> bytes:
+    """Read a file under ``root`` (default: Leaflet's static files), ``name`` in POSIX form."""
+    folder = root if root is not None else _asset_dir()
+    return folder.joinpath(*posixpath.normpath(name).split("/")).read_bytes()
 
 
-def _png_data_uri(image_name: str) -> str:
-    """Return one of Leaflet's images as a ``data:image/png;base64`` URI."""
-    encoded = base64.b64encode(_read_asset(f"images/{image_name}")).decode("ascii")
-    return f"data:image/png;base64,{encoded}"
+def _read_text_asset(name: str, root: Traversable | None = None) -> str:
+    """Read a text file with ``\n`` line endings (leaflet.css ships CRLF)."""
+    return _read_asset(name, root).decode("utf-8").replace("\r\n", "\n")
+
+
+def _data_uri(name: str, root: Traversable | None = None) -> str:
+    """Return an image under ``root`` as a base64 ``data:`` URI."""
+    media_type = _MEDIA_TYPES[posixpath.splitext(name)[1].lower()]
+    encoded = base64.b64encode(_read_asset(name, root)).decode("ascii")
+    return f"data:{media_type};base64,{encoded}"
+
+
+def _inline_css_images(css: str, name: str, root: Traversable | None = None) -> str:
+    """Replace the relative image URLs of the stylesheet ``name`` with data URIs."""
+    folder = posixpath.dirname(name)
+    return _CSS_IMAGE_URL.sub(
+        lambda match: f'url("{_data_uri(posixpath.join(folder, match["file"]), root)}")', css
+    )
 
 
 def _strip_source_maps(code: str) -> str:
@@ -119,7 +146,7 @@ def leaflet_inline_js() -> str:
     """
     code = _strip_source_maps(_read_text_asset("leaflet.js")).rstrip()
     icon_options = "".join(
-        f'L.Icon.Default.prototype.options.{option}="{_png_data_uri(image)}";'
+        f'L.Icon.Default.prototype.options.{option}="{_data_uri(f"images/{image}")}";'
         for option, image in _DEFAULT_ICON_IMAGES.items()
     )
     # imagePath "" stops Leaflet from deriving icon URLs from the (now inline) stylesheet.
@@ -135,8 +162,22 @@ def leaflet_inline_css() -> str:
     str
         CSS to put inside a ``<style>`` element.
     """
-    css = _strip_source_maps(_read_text_asset("leaflet.css"))
-    return _CSS_IMAGE_URL.sub(lambda match: f'url("{_png_data_uri(match["file"])}")', css)
+    return _inline_css_images(_strip_source_maps(_read_text_asset("leaflet.css")), "leaflet.css")
+
+
+@functools.lru_cache(maxsize=None)
+def vendored_inline_text(path: str) -> str:
+    """Return a vendored plugin file (``path`` under ``maps/vendor/``) ready to inline.
+
+    Source-map comments are dropped and a stylesheet's images become data URIs.
+
+    Returns
+    -------
+    str
+        JavaScript or CSS.
+    """
+    text = _strip_source_maps(_read_text_asset(path, _vendor_dir()))
+    return _inline_css_images(text, path, _vendor_dir()) if path.endswith(".css") else text
 
 
 def offline_map(**kwargs) -> folium.Map:
@@ -159,18 +200,21 @@ def offline_map(**kwargs) -> folium.Map:
     return m
 
 
-def _leaflet_urls(root: Element) -> tuple[set[str], set[str]]:
-    """Collect the URLs under which elements of the tree link Leaflet's JS and CSS."""
-    js_urls: set[str] = set()
-    css_urls: set[str] = set()
+def _inline_copies(root: Element) -> tuple[dict[str, str], dict[str, str]]:
+    """The inline code for every script and stylesheet URL the tree links: Leaflet's, and the
+    vendored files elements name in ``vendored_files``."""
+    scripts: dict[str, str] = {}
+    styles: dict[str, str] = {}
     for element in _walk(root):
-        js_urls.update(
-            url for name, url in getattr(element, "default_js", ()) if name == _LEAFLET_JS_NAME
-        )
-        css_urls.update(
-            url for name, url in getattr(element, "default_css", ()) if name == _LEAFLET_CSS_NAME
-        )
-    return js_urls, css_urls
+        for name, url in getattr(element, "default_js", ()):
+            if name == _LEAFLET_JS_NAME:
+                scripts[url] = leaflet_inline_js()
+        for name, url in getattr(element, "default_css", ()):
+            if name == _LEAFLET_CSS_NAME:
+                styles[url] = leaflet_inline_css()
+        for url, path in getattr(element, VENDORED_ATTRIBUTE, {}).items():
+            (styles if path.endswith(".css") else scripts)[url] = vendored_inline_text(path)
+    return scripts, styles
 
 
 def _walk(element: Element) -> Iterator[Element]:
@@ -180,18 +224,16 @@ def _walk(element: Element) -> Iterator[Element]:
         yield from _walk(child)
 
 
-def _inline_leaflet_links(page: str, js_urls: set[str], css_urls: set[str]) -> str:
-    """Replace the Leaflet ``<script src>`` and ``<link>`` tags with inline copies."""
+def _inline_links(page: str, scripts: dict[str, str], styles: dict[str, str]) -> str:
+    """Replace the ``<script src>`` and ``<link>`` tags of known URLs with inline copies."""
 
     def inline_script(match: re.Match) -> str:
-        if match["url"] not in js_urls:
-            return match[0]
-        return f"<script>{leaflet_inline_js()}</script>"
+        code = scripts.get(match["url"])
+        return match[0] if code is None else f"<script>{code}</script>"
 
     def inline_style(match: re.Match) -> str:
-        if match["url"] not in css_urls:
-            return match[0]
-        return f"<style>{leaflet_inline_css()}</style>"
+        css = styles.get(match["url"])
+        return match[0] if css is None else f"<style>{css}</style>"
 
     page = _SCRIPT_LINK.sub(inline_script, page)
     return _CSS_LINK.sub(inline_style, page)
@@ -201,10 +243,12 @@ def _forget_previous_render(root: Figure) -> None:
     """Drop the output an earlier render left in the figure, so rendering again repeats it.
 
     folium creates a fresh ``ElementAddToElement`` (with a fresh random name) each time a layer
-    renders, so without this a second render would append every ``addTo`` call again.
+    renders, so without this a second render would append every ``addTo`` call again; and the
+    links plugins add by name would keep their first place while the rest moved after them.
     """
+    links = {name for element in _walk(root) for name, _ in (*getattr(element, "default_js", ()), *getattr(element, "default_css", ()))}
     for section in (root.header, root.html, root.script):
-        stale = [key for key in section._children if _RENDER_OUTPUT_KEY.match(key)]
+        stale = [key for key in section._children if _RENDER_OUTPUT_KEY.match(key) or (section is root.header and key in links)]
         for key in stale:
             del section._children[key]
 
@@ -225,8 +269,9 @@ def _check_no_remote_assets(page: str) -> None:
     if remote:
         raise OfflineAssetError(
             f"the map links remote files with no offline copy: {', '.join(remote)}; "
-            "build it with maps.assets.offline_map() and use Leaflet-only elements "
-            "(CircleMarker, DivIcon, maps' own popups) instead of folium Popup/Icon/plugins"
+            "build it with maps.assets.offline_map(), use Leaflet-only elements "
+            "(CircleMarker, DivIcon, maps' own popups) instead of folium Popup/Icon, and plugins "
+            "from maps.plugins (or vendor the plugin's files and name them in vendored_files)"
         )
 
 
@@ -254,9 +299,9 @@ def offline_html(m: folium.Map) -> str:
     root = m.get_root()
     if not isinstance(root, Figure):
         raise TypeError("the map must belong to a branca Figure (folium.Map always does)")
-    js_urls, css_urls = _leaflet_urls(root)
+    scripts, styles = _inline_copies(root)
     _forget_previous_render(root)
-    page = _inline_leaflet_links(root.render(), js_urls, css_urls)
+    page = _inline_links(root.render(), scripts, styles)
     _check_no_remote_assets(page)
     return _renumber_element_ids(page)
 

@@ -1,6 +1,7 @@
 """Plans per school level (学段): a primary plan, a junior plan, or all schools together.
 
-Dongliao (seeds 003, lines 349-354) drew separate 学区 for primary and for junior schools. A
+东辽县 drew separate 学区 for primary and for junior schools, four of each (东辽县 大学区 work report:
+初中、小学各四个学区; in 《实施学区管理推进均衡发展提高教育质量》). A
 nine-year school (九年一贯制) belongs to both plans, with the students of its own grades: by
 default 6/9 of its enrollment in the primary plan and 3/9 in the junior plan, unless the table
 gives the split (``enrollment_primary`` / ``enrollment_junior``).

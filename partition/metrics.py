@@ -9,16 +9,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gis.schema import INDICATORS
+from gis.schema import ALL_INDICATORS
 
-from .standards import ACTIVITY_FUND_YUAN, CV_LIMITS, TEACHER_EXCHANGE_SHARE
+from .standards import ACTIVITY_FUND_YUAN, STANDARDS, TEACHER_EXCHANGE_SHARE
 
 __all__ = [
-    "weighted_cv", "district_summary", "indicator_cv_table", "between_district_cv", "district_costs", "LEVEL_GROUPS",
+    "weighted_cv", "counted_minutes", "district_summary", "indicator_cv_table", "standard_verdicts", "between_district_cv",
+    "district_costs", "LEVEL_GROUPS", "VERDICTS",
 ]
 
 #: Which school levels count toward each evaluated level; a nine-year school counts in both.
 LEVEL_GROUPS = {"primary": ("primary", "nine_year"), "junior": ("junior", "nine_year")}
+#: A standard's verdict for one level: every indicator measured and within its limit; one over it;
+#: none over it but some not in the table (so the standard cannot be judged).
+VERDICTS = ("pass", "fail", "incomplete")
 
 
 def weighted_cv(values: np.ndarray, weights: np.ndarray) -> float:
@@ -38,18 +42,28 @@ def weighted_cv(values: np.ndarray, weights: np.ndarray) -> float:
     return float(spread / mean)
 
 
+def counted_minutes(schools: pd.DataFrame) -> pd.Series:
+    """Each school's trip as the travel limit and the objective count it: the longer of its
+    ``minutes_to_core`` and ``minutes_from_core`` (0 for a core, NaN when unassigned)."""
+    return pd.Series(np.fmax(schools["minutes_to_core"], schools["minutes_from_core"]), index=schools.index)
+
+
 def district_summary(schools: pd.DataFrame) -> pd.DataFrame:
-    """One row per 学区: schools, members, enrollment and its deviation, travel minutes, mix."""
+    """One row per 学区: schools, members, enrollment and its deviation, trip minutes, mix.
+
+    ``max_minutes`` and ``mean_minutes`` are over the members' :func:`counted_minutes`.
+    """
     assigned = schools[schools["district"] != ""]
     grouped = assigned.groupby("district", sort=True)
-    members = assigned[~assigned["is_core"]].groupby("district")
+    members = assigned[~assigned["is_core"]]
+    trips = counted_minutes(members).groupby(members["district"])
     summary = pd.DataFrame(
         {
             "n_schools": grouped.size(),
-            "n_members": members.size(),
+            "n_members": members.groupby("district").size(),
             "enrollment": grouped["enrollment"].sum(),
-            "max_minutes": members["minutes_to_core"].max(),
-            "mean_minutes": members["minutes_to_core"].mean(),
+            "max_minutes": trips.max(),
+            "mean_minutes": trips.mean(),
         }
     )
     summary["n_members"] = summary["n_members"].fillna(0).astype(int)
@@ -58,27 +72,58 @@ def district_summary(schools: pd.DataFrame) -> pd.DataFrame:
     return summary.join(mix.add_prefix("n_")).reset_index()
 
 
-def indicator_cv_table(schools: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
-    """差异系数 of each indicator, per evaluated level (and per ``by`` group when given).
+def _measured(schools: pd.DataFrame, indicators) -> list[str]:
+    """The indicators the table holds a value of (a column of blanks is not measured)."""
+    return [i for i in indicators if i in schools and schools[i].notna().any()]
 
-    Columns: ``level``, [``by``,] ``indicator``, ``cv``, ``limit``, ``meets``.
+
+def indicator_cv_table(schools: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
+    """差异系数 of each indicator the table measures, per standard and evaluated level (and ``by`` group).
+
+    Every standard of :data:`~partition.standards.STANDARDS` with at least one indicator in the
+    table gets rows for those indicators (an indicator of both standards gets one row each, with
+    each standard's limit); a level without schools gets none. Columns: ``standard``, ``level``,
+    [``by``,] ``indicator``, ``cv``, ``limit``, ``meets``.
     """
     rows = []
-    present = [i for i in INDICATORS if i in schools]
-    for level, members in LEVEL_GROUPS.items():
-        level_schools = schools[schools["level"].isin(members)]
-        groups = level_schools.groupby(by, sort=True) if by else [(None, level_schools)]
-        for key, group in groups:
-            for indicator in present:
-                cv = weighted_cv(group[indicator].to_numpy(), group["enrollment"].to_numpy())
-                row = {"level": level, "indicator": indicator, "cv": cv, "limit": CV_LIMITS[level]}
-                if by:
-                    row[by] = key
-                rows.append(row)
-    table = pd.DataFrame(rows)
-    if not table.empty:
-        table["meets"] = table["cv"] <= table["limit"]
+    for standard in STANDARDS:
+        for level, members in LEVEL_GROUPS.items():
+            level_schools = schools[schools["level"].isin(members)]
+            groups = level_schools.groupby(by, sort=True) if by else [(None, level_schools)]
+            for key, group in groups:
+                for indicator in _measured(level_schools, standard.indicators):
+                    cv = weighted_cv(group[indicator].to_numpy(), group["enrollment"].to_numpy())
+                    row = {"standard": standard.key, "level": level, "indicator": indicator, "cv": cv,
+                           "limit": standard.cv_limits[level]}
+                    if by:
+                        row[by] = key
+                    rows.append(row)
+    columns = ["standard", "level", *([by] if by else []), "indicator", "cv", "limit"]
+    table = pd.DataFrame(rows, columns=columns)
+    table["meets"] = table["cv"] <= table["limit"]
     return table
+
+
+def standard_verdicts(cv_table: pd.DataFrame) -> pd.DataFrame:
+    """Each standard's verdict per level, from :func:`indicator_cv_table` (one of :data:`VERDICTS`).
+
+    Columns: ``standard``, ``level``, ``measured`` and ``missing`` (tuples of indicator columns:
+    in the table, or not), ``failing`` (measured over the limit), ``verdict``. Only the
+    standards and levels the table has rows for; a missing indicator is named, never counted as 0.
+    """
+    rows = []
+    for standard in STANDARDS:
+        for level in LEVEL_GROUPS:
+            level_rows = cv_table[(cv_table["standard"] == standard.key) & (cv_table["level"] == level)]
+            if level_rows.empty:
+                continue
+            measured = tuple(level_rows.loc[level_rows["cv"].notna(), "indicator"])
+            failing = tuple(level_rows.loc[level_rows["cv"].notna() & ~level_rows["meets"], "indicator"])
+            missing = tuple(i for i in standard.indicators if i not in measured)
+            verdict = "fail" if failing else "incomplete" if missing else "pass"
+            rows.append({"standard": standard.key, "level": level, "measured": measured, "missing": missing,
+                         "failing": failing, "verdict": verdict})
+    return pd.DataFrame(rows, columns=["standard", "level", "measured", "missing", "failing", "verdict"])
 
 
 def between_district_cv(schools: pd.DataFrame) -> pd.DataFrame:
@@ -91,7 +136,7 @@ def between_district_cv(schools: pd.DataFrame) -> pd.DataFrame:
     assigned = schools[schools["district"] != ""]
     for level, members in LEVEL_GROUPS.items():
         level_schools = assigned[assigned["level"].isin(members)]
-        for indicator in (i for i in INDICATORS if i in schools):
+        for indicator in _measured(schools, ALL_INDICATORS):
             known = level_schools.dropna(subset=[indicator])
             if known.empty:
                 continue

@@ -18,7 +18,8 @@ beyond the limit is never a variable. Rows come in blocks, one per rule that is 
 Objective (:func:`objective_of` adds its parts up; :func:`objective_value` gives it for any plan), in three
 documented parts:
 
-1. **student-minutes**, Σ enrollment × minutes to the core: what the plan is for;
+1. **student-minutes (longer trip)**, Σ enrollment × the longer of the minutes to and from the core
+   (:data:`partition.plan.STUDENT_MINUTES_LABEL`): what the plan is for;
 2. **imbalance**, :data:`BALANCE_WEIGHT` × Σ |学区 enrollment − mean|: among plans of (nearly) equal
    student-minutes, the better balanced one;
 3. **tie-break**, up to :data:`TIE_WEIGHT` per member: a fixed pseudo-random weight of each (school,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -30,14 +30,16 @@ from gis.traveltime import TravelTimeEngine, cached_matrix
 from .cores import choose_cores
 from .export import plan_frame
 from .levels import LEVEL_MEMBERS, schools_for_level
-from .metrics import between_district_cv, district_costs, district_summary, indicator_cv_table
+from .metrics import between_district_cv, district_costs, district_summary, indicator_cv_table, standard_verdicts
+from .naming import check_names
 from .plan import Plan
 from .problem import SECONDS_PER_MINUTE, Problem, time_horizon_s
 from .rules import GIVEN_CORES, Locks, Rules
 from .solve import DEFAULT_TIME_LIMIT_S, solve
 from .territory import Territories, school_neighbours, territory_polygons, voronoi_territories
+from .violations import Violation, find_violations
 
-__all__ = ["Result", "plan_districts", "prepare", "Prepared"]
+__all__ = ["Result", "plan_districts", "prepare", "Prepared", "county_areas", "select_schools", "prepare_selected"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,15 +57,20 @@ class Result:
     problem : Problem
         What was solved: the schools in order, travel times, cores and rules.
     schools : geopandas.GeoDataFrame
-        The school table (in problem order) with ``district``, ``district_name``, ``is_core``,
-        ``core_school_id``, ``core_name``, ``minutes_to_core``, ``minutes_from_core``, ``node``
-        and ``snap_m``. An unassigned school has an empty ``district``.
+        The school table (in problem order) with ``district``, ``district_name``,
+        ``district_head`` (学区长), ``is_core``, ``core_school_id``, ``core_name``,
+        ``minutes_to_core``, ``minutes_from_core``, ``minutes_counted`` (the longer of the two),
+        ``node`` and ``snap_m``. An unassigned school has an empty ``district``.
     districts : geopandas.GeoDataFrame
-        One territory polygon per 学区 with its figures: schools, members, enrollment and its
-        deviation from the mean, travel minutes, the urban/town/rural mix, teachers to exchange
-        and yearly activity funds.
+        One territory polygon per 学区 with its name, 学区长 and figures: schools, members,
+        enrollment and its deviation from the mean, trip minutes, the urban/town/rural mix,
+        teachers to exchange and yearly activity funds.
     cv_table : pandas.DataFrame
-        差异系数 of each resource indicator between the schools of each level.
+        差异系数 of each resource indicator the table has between the schools of each level, per
+        balance standard (:func:`partition.metrics.indicator_cv_table`).
+    standards : pandas.DataFrame
+        Each standard's verdict per level: pass, fail, or incomplete with the indicators the table
+        lacks (:func:`partition.metrics.standard_verdicts`); empty when it has none of them.
     between_cv : pandas.DataFrame
         差异系数 between the 学区 means of each indicator.
     roads : RoadNetwork
@@ -72,6 +79,9 @@ class Result:
         The 乡镇/街道 areas of the OSM file (empty when it has none).
     boundary : shapely geometry or None
         The county outline the territories are clipped to.
+    violations : tuple of Violation
+        Every rule the plan breaks (:func:`partition.violations.find_violations`): empty for
+        the solver's plans, listed for a given one.
     """
 
     plan: Plan
@@ -79,10 +89,12 @@ class Result:
     schools: gpd.GeoDataFrame
     districts: gpd.GeoDataFrame
     cv_table: pd.DataFrame
+    standards: pd.DataFrame
     between_cv: pd.DataFrame
     roads: RoadNetwork
     townships: gpd.GeoDataFrame
     boundary: BaseGeometry | None = None
+    violations: tuple[Violation, ...] = ()
 
     @property
     def rules(self) -> Rules:
@@ -186,9 +198,11 @@ class Prepared:
             frame = plan_frame(plan, self.problem, self.schools)
             summary = district_summary(frame).merge(district_costs(frame), on="district")
             districts = self._district_territories(frame, territories).merge(summary, on="district")
+            cv_table = indicator_cv_table(frame)
             return Result(
-                plan=plan, problem=self.problem, schools=frame, districts=districts, cv_table=indicator_cv_table(frame),
-                between_cv=between_district_cv(frame), roads=self.roads, townships=self.townships, boundary=self.boundary,
+                plan=plan, problem=self.problem, schools=frame, districts=districts, cv_table=cv_table,
+                standards=standard_verdicts(cv_table), between_cv=between_district_cv(frame), roads=self.roads,
+                townships=self.townships, boundary=self.boundary, violations=find_violations(self.problem, plan),
             )
 
     def _district_territories(self, frame: gpd.GeoDataFrame, territories: Territories | None) -> gpd.GeoDataFrame:
@@ -202,35 +216,66 @@ class Prepared:
             territories = self.school_territories() if territories is None else territories
             polygons = territories.merged(district[territories.labels])
         names = frame[frame["is_core"]].set_index("district")
-        return polygons.join(names[["district_name", "core_name"]], on="district")
+        return polygons.join(names[["district_name", "district_head", "core_school_id", "core_name"]], on="district")
 
 
 def prepare(
     schools: gpd.GeoDataFrame, roads: RoadNetwork, rules: Rules, *, townships: gpd.GeoDataFrame | None = None,
     boundary: BaseGeometry | None = None, strict: bool = False, cache_dir: str | os.PathLike | None = None,
+    cores: Collection[str] | None = None,
 ) -> Prepared:
     """Everything before the solve: townships, the level's schools, snapping, travel times, cores, checks.
 
-    Parameters as :func:`plan_districts`.
+    Parameters as :func:`plan_districts`; ``cores`` (school ids) are a given plan's cores, used
+    instead of the rules' choice. The steps are :func:`county_areas`, :func:`select_schools`
+    and :func:`prepare_selected`.
     """
+    townships, boundary = county_areas(roads, townships=townships, boundary=boundary, cache_dir=cache_dir)
+    chosen = select_schools(schools, roads, rules, townships=townships, strict=strict)
+    return prepare_selected(chosen, roads, rules, townships=townships, boundary=boundary, cache_dir=cache_dir, cores=cores)
+
+
+def county_areas(
+    roads: RoadNetwork, *, townships: gpd.GeoDataFrame | None = None, boundary: BaseGeometry | None = None,
+    cache_dir: str | os.PathLike | None = None,
+) -> tuple[gpd.GeoDataFrame, BaseGeometry | None]:
+    """The 乡镇/街道 areas and the county outline: the ones given, else those of the roads' OSM file
+    (kept in ``cache_dir``)."""
     areas = _admin_areas(roads, need=townships is None or boundary is None, cache_dir=cache_dir)
     townships = _areas_of_level(areas, TOWNSHIP_LEVEL) if townships is None else townships
-    boundary = _county_outline(areas) if boundary is None else boundary
+    return townships, _county_outline(areas) if boundary is None else boundary
+
+
+def select_schools(
+    schools: gpd.GeoDataFrame, roads: RoadNetwork, rules: Rules, *, townships: gpd.GeoDataFrame, strict: bool = False
+) -> gpd.GeoDataFrame:
+    """The schools one plan covers, with their 乡镇/街道 and road nodes; the rules' inputs checked."""
     schools = _schools_of_level(assign_townships(schools, townships), rules.level)
     _check_rule_inputs(rules, schools)
     with logged_step(logger, f"placing {len(schools)} schools on {roads.n_nodes:,} road nodes"):
         schools = snap_schools(schools, roads, strict=strict)
     _check_lock_ids(rules.locks, schools)
-    horizon = time_horizon_s(rules)
+    return schools
+
+
+def prepare_selected(
+    schools: gpd.GeoDataFrame, roads: RoadNetwork, rules: Rules, *, townships: gpd.GeoDataFrame,
+    boundary: BaseGeometry | None, cache_dir: str | os.PathLike | None = None, cores: Collection[str] | None = None,
+) -> Prepared:
+    """Travel times, cores and the :class:`Problem` of the schools :func:`select_schools` chose."""
+    horizon = time_horizon_s(rules) if cores is None else np.inf  # a given plan's trips may be of any length
     with logged_step(logger, "computing travel times between schools"):
         engine = TravelTimeEngine(roads)
         nodes = schools["node"].to_numpy()
-        # from and to the given cores only; choosing cores needs every school's
-        sources = np.flatnonzero(_given_cores(schools, rules)) if rules.cores == GIVEN_CORES else None
-        seconds, _ = cached_matrix(engine, nodes, sources=sources, cutoff=horizon, cache_dir=cache_dir)
+        seconds, _ = cached_matrix(engine, nodes, sources=_time_sources(schools, rules, cores), cutoff=horizon,
+                                   cache_dir=cache_dir)
         nearest, _ = engine.nearest_source(nodes, toward=True)
-    is_core = _core_mask(schools, seconds, rules)
-    _check_fixed_cores(rules.locks, schools, is_core)
+    if cores is None:
+        is_core = _core_mask(schools, seconds, rules)
+        _check_fixed_cores(rules.locks, schools, is_core)
+    else:  # a given plan's cores; a lock it breaks is listed among its violations
+        is_core = schools["school_id"].isin(cores).to_numpy()
+    check_names(rules.naming, schools, is_core)
     neighbours = school_neighbours(nearest, roads.edges["u"].to_numpy(), roads.edges["v"].to_numpy(), len(schools))
     problem = Problem.from_schools(schools, seconds, rules, is_core=is_core, neighbours=neighbours, horizon_s=horizon)
 
@@ -308,6 +353,14 @@ def _core_mask(schools: gpd.GeoDataFrame, seconds: np.ndarray, rules: Rules) -> 
         raise InputError(f"cores={rules.cores}: there are only {len(schools)} schools; choose fewer cores")
     minutes = np.maximum(seconds, seconds.T) / SECONDS_PER_MINUTE
     return choose_cores(schools, minutes, rules.cores, max_minutes=rules.max_minutes, pinned=tuple(int(i) for i in pinned))
+
+
+def _time_sources(schools: gpd.GeoDataFrame, rules: Rules, cores: Collection[str] | None) -> np.ndarray | None:
+    """The schools (positions) whose travel times from and to all others are needed: the cores when
+    they are known (a given plan's, the rules' given ones), every school when cores are to be chosen."""
+    if cores is not None:
+        return np.flatnonzero(schools["school_id"].isin(cores).to_numpy())
+    return np.flatnonzero(_given_cores(schools, rules)) if rules.cores == GIVEN_CORES else None
 
 
 def _lonlat(schools: gpd.GeoDataFrame) -> np.ndarray:

@@ -1,9 +1,12 @@
 """The rules a 学区 plan must keep, checked once when they are made.
 
-Defaults come from ../shared/DOMAIN.md: 2-6 members per core (诸城市 城乡学校互助共同体 notice:
-以城区学校为核心,分别联建2-6处), a 30-minute travel limit (a weekly teacher commute; the policy
-documents give no number, so it is a documented choice), and each 学区's enrollment within ±25%
-of the mean.
+Defaults: 2-6 members per core (诸城市教育局 on its 城乡学校互助共同体: 以城区学校为核心,分别联建2-6处
+镇街初中、小学; in 《深化城乡学校联建 推进教育均衡发展》), a 30-minute travel limit (a weekly teacher
+commute; the policy documents give no number, so it is a documented choice), and each 学区's
+enrollment within ±25% of the mean.
+
+Besides the rules proper, :class:`Rules` holds the planner's other choices that shape the published
+plan: which schools are cores, which level, the locks, and how the 学区 are named (:class:`Naming`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from gis.schema import INDICATORS
 __all__ = [
     "Rules",
     "Locks",
+    "Naming",
     "RuleError",
     "DEFAULT_MAX_MINUTES",
     "DEFAULT_MEMBERS",
@@ -24,20 +28,23 @@ __all__ = [
     "LEVEL_CHOICES",
     "OBJECTIVE_CHOICES",
     "GIVEN_CORES",
+    "NAME_SCHEMES",
 ]
 
 #: Longest travel time between a member school and its core, in minutes (both directions).
 DEFAULT_MAX_MINUTES = 30.0
-#: Members per core, the core not counted (诸城市 notice: 联建2-6处).
+#: Members per core, the core not counted (诸城市 城乡学校互助共同体: 联建2-6处).
 DEFAULT_MEMBERS = (2, 6)
 #: Allowed deviation of a 学区's total enrollment from the mean over 学区.
 DEFAULT_BALANCE = 0.25
 #: Which schools a plan covers: all levels together, or the primary or junior plan alone.
 LEVEL_CHOICES = ("all", "primary", "junior")
-#: ``sum``: least student-minutes; ``max``: least longest trip first, then least student-minutes.
+#: ``sum``: least student-minutes (longer trip); ``max``: least longest trip first, then least student-minutes.
 OBJECTIVE_CHOICES = ("sum", "max")
 #: ``Rules.cores`` value for "the cores are the schools the table flags as 优质".
 GIVEN_CORES = "given"
+#: How 学区 may be named: after the core school, by direction from the county seat, by number.
+NAME_SCHEMES = ("core", "direction", "number")
 
 
 class RuleError(ValueError):
@@ -79,6 +86,52 @@ class Locks:
 
 
 @dataclass(frozen=True)
+class Naming:
+    """How the 学区 of a plan are named in every output.
+
+    Attributes
+    ----------
+    scheme : str
+        One of :data:`NAME_SCHEMES`.
+    seat : tuple of (float, float) or None
+        ``(lon, lat)`` of the county seat for ``direction``; by default the centroid of the
+        urban (城区) schools.
+    names : tuple of (str, str)
+        ``(core school id, name)``: the planner's names, which replace the scheme's.
+
+    The names themselves are made by :func:`partition.naming.district_names`.
+    """
+
+    scheme: str = "core"
+    seat: tuple[float, float] | None = None
+    names: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.scheme not in NAME_SCHEMES:
+            raise RuleError("naming", f"scheme must be one of {', '.join(NAME_SCHEMES)}, got {self.scheme!r}")
+        if self.seat is not None:
+            ok = isinstance(self.seat, tuple) and len(self.seat) == 2 and all(_is_finite_number(v) for v in self.seat)
+            if not (ok and -180 <= self.seat[0] <= 180 and -90 <= self.seat[1] <= 90):
+                raise RuleError("naming", f"seat must be (LON, LAT) in degrees, got {self.seat!r}")
+            object.__setattr__(self, "seat", (float(self.seat[0]), float(self.seat[1])))
+        cores, given = [core for core, _ in self.names], [name for _, name in self.names]
+        if any(not (isinstance(name, str) and name.strip()) for name in given) or len(set(given)) < len(given) or len(set(cores)) < len(cores):
+            raise RuleError("naming", f"names must be one distinct, non-blank name per core, got {dict(self.names)!r}")
+
+    def to_dict(self) -> dict:
+        """JSON-ready values (as plan.json records them)."""
+        return {"scheme": self.scheme, "seat": list(self.seat) if self.seat else None, "names": dict(self.names)}
+
+    @classmethod
+    def from_dict(cls, record: dict) -> "Naming":
+        """The naming :meth:`to_dict` wrote."""
+        seat = record.get("seat")
+        return cls(scheme=record.get("scheme", "core"), seat=tuple(seat) if seat else None,
+                   names=tuple((str(k), str(v)) for k, v in (record.get("names") or {}).items()))
+
+
+
+@dataclass(frozen=True)
 class Rules:
     """The rules a plan must keep; ``None`` (or ``False``) switches a rule off.
 
@@ -112,11 +165,13 @@ class Rules:
     level : str
         Which schools the plan covers (one of :data:`LEVEL_CHOICES`).
     objective : str
-        ``"sum"``: least student-minutes. ``"max"``: least longest trip first (the smallest
+        ``"sum"``: least student-minutes (longer trip). ``"max"``: least longest trip first (the smallest
         feasible travel limit), then least student-minutes under it.
     cores : str or int
         ``"given"``: the schools the table flags as cores (是否优质); an int K: K cores chosen by a
         composite quality index and coverage under the limit.
+    naming : Naming
+        How the 学区 are named in every output (not a constraint: it never changes the plan).
     """
 
     max_minutes: float | None = DEFAULT_MAX_MINUTES
@@ -131,6 +186,7 @@ class Rules:
     level: str = "all"
     objective: str = "sum"
     cores: str | int = GIVEN_CORES
+    naming: Naming = field(default_factory=Naming)
 
     def __post_init__(self) -> None:
         _check_positive("max_minutes", self.max_minutes, "a number of minutes")
@@ -148,6 +204,8 @@ class Rules:
             raise RuleError("cores", f"must be '{GIVEN_CORES}' or a positive number of cores, got {self.cores!r}")
         if not isinstance(self.locks, Locks):
             raise RuleError("locks", f"must be a Locks, got {type(self.locks).__name__}")
+        if not isinstance(self.naming, Naming):
+            raise RuleError("naming", f"must be a Naming, got {type(self.naming).__name__}")
 
     def to_dict(self) -> dict:
         """The rules as plain JSON-ready values."""
@@ -156,6 +214,7 @@ class Rules:
         rules["indicator_band"] = list(self.indicator_band) if self.indicator_band else None
         rules["locks"] = {kind: [list(pair) for pair in pairs] for kind, pairs in rules["locks"].items() if kind != "cores"}
         rules["locks"]["cores"] = list(self.locks.cores)
+        rules["naming"] = self.naming.to_dict()
         return rules
 
     @classmethod
@@ -170,6 +229,7 @@ class Rules:
         locks = values.get("locks") or {}
         values["locks"] = Locks(**{kind: tuple(tuple(p) if isinstance(p, list) else p for p in items)
                                    for kind, items in locks.items()})
+        values["naming"] = Naming.from_dict(values.get("naming") or {})
         return cls(**values)
 
 

@@ -81,3 +81,35 @@ def _private_cache_home(tmp_path_factory) -> Iterator[None]:
         os.environ.pop("XDG_CACHE_HOME", None)
     else:
         os.environ["XDG_CACHE_HOME"] = previous
+
+
+# --- a planner's plan: the demo plan with three schools moved, scored through the command line ------
+
+
+@pytest.fixture(scope="session")
+def moved_plan(demo_out, tmp_path_factory) -> dict:
+    """``python app.py demo --plan FILE`` on a hand-made 学区 list: the demo plan with three members moved.
+
+    Returns the folder it wrote (``out``, named ``proposal``), the plan file, and the three moves as
+    moves.csv should list them.
+    """
+    import pandas as pd
+
+    import app
+
+    plan = pd.read_csv(demo_out / "plan.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    members = plan[plan["is_core"] == "False"]
+    moves = []
+    for k, school in enumerate(members.iloc[[0, 9, 18]].itertuples()):
+        target = members[members["district"] != school.district].iloc[k]
+        plan.loc[plan["school_id"] == school.school_id, ["district_name", "core_school_id"]] = [target.district_name,
+                                                                                               target.core_school_id]
+        moves.append({"school_id": school.school_id, "name": school.name, "plan": "proposal",
+                      "from_district": school.district_name, "to_district": target.district_name})
+    folder = tmp_path_factory.mktemp("moved")
+    table = plan[["school_id", "name", "district_name", "core_school_id"]]
+    table.columns = ["学校标识码", "学校名称", "学区", "核心校标识码"]
+    table.to_csv(folder / "proposal.csv", index=False, encoding="utf-8-sig")
+    out = folder / "proposal"
+    assert app.main(["demo", "--plan", str(folder / "proposal.csv"), "--out", str(out)]) == 0
+    return {"out": out, "file": folder / "proposal.csv", "moves": sorted(moves, key=lambda m: m["school_id"])}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 import app
 from data.demo import ensure_demo
 from maps.outputs import OUTPUT_FILES
+from partition.plan import PLAN_SCHEMA_VERSION, STUDENT_MINUTES
 from partition.problem import DEFAULT_BALANCE, DEFAULT_MAX_MINUTES, DEFAULT_MEMBERS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,8 +67,9 @@ def test_plan_json_records_the_rules(demo_out):
     assert rules["level"] == "all" and rules["keep_township"] is False
     assert record["status"] in ("optimal", "feasible") and 0 <= record["gap"] <= 1
     assert record["objective"] >= record["bound"] - 1e-6
-    assert record["student_minutes"] <= record["objective"] <= record["student_minutes"] + 0.01 * record["imbalance_students"] + 1
-    assert len(record["input_hash"]) == 64 and record["schema_version"] == 2
+    minutes = record[STUDENT_MINUTES]
+    assert minutes <= record["objective"] <= minutes + 0.01 * record["imbalance_students"] + 1
+    assert len(record["input_hash"]) == 64 and record["schema_version"] == PLAN_SCHEMA_VERSION
     assert "HiGHS" in record["solver"] and "seed" in record
 
 
@@ -91,6 +94,47 @@ def test_outputs_name_the_synthetic_data(demo_out):
     assert "示例数据（虚构）" in (demo_out / "report.html").read_text(encoding="utf-8")
     assert "synthetic demo data" in (demo_out / "map.html").read_text(encoding="utf-8")
     assert "synthetic demo data" in json.loads((demo_out / "plan.json").read_text(encoding="utf-8"))["notice"]
+
+
+def map_data(demo_out: Path) -> dict:
+    page = (demo_out / "map.html").read_text(encoding="utf-8")
+    return json.loads(re.search(r'<script type="application/json" id="xq-plan-data">(.*?)</script>', page, re.S)[1])
+
+
+def test_touching_districts_have_different_colours_on_the_map(demo_out):
+    districts = gpd.read_file(demo_out / "districts.geojson")
+    colours = {row["key"]: row["color"] for row in map_data(demo_out)["districts"]}
+    assert set(colours) == set(districts["district"])
+    touching = [
+        (a.district, b.district)
+        for a, b in itertools.combinations(districts.itertuples(), 2)
+        if a.geometry.intersection(b.geometry).length > 0  # a shared stretch of border
+    ]
+    assert len(touching) >= len(districts)  # a real map, not islands
+    assert [(a, b) for a, b in touching if colours[a] == colours[b]] == []
+    assert len(set(colours.values())) <= 10
+
+
+def test_map_draws_roads_townships_and_isochrones(demo_out):
+    data = map_data(demo_out)
+    assert [road["highway"] for road in data["roads"]] == ["trunk", "primary", "secondary", "tertiary"]
+    assert len(data["townships"]) > 10
+    assert data["isochrones"]["minutes"] == DEFAULT_MAX_MINUTES
+    assert sorted(area["district"] for area in data["isochrones"]["areas"]) == list(range(len(data["districts"])))
+    assert data["source"] == "示例数据（虚构） / synthetic demo data"  # the demo's roads are no OSM data
+
+
+def test_printed_figure_files(demo_out):
+    from PIL import Image
+
+    with Image.open(demo_out / "map.png") as image:
+        assert image.size == (3508, 2480) or image.size == (3507, 2480)
+        small = image.convert("L").resize((image.width // 10, image.height // 10))
+        assert len(small.getcolors(maxcolors=256)) > 50  # drawn, not blank
+    pdf = (demo_out / "map.pdf").read_bytes()
+    width, height = (float(v) for v in re.search(rb"/MediaBox \[ *0 0 ([\d.]+) ([\d.]+) *\]", pdf).groups())
+    assert (round(width), round(height)) == (842, 595)  # A4 landscape in points
+    assert re.search(rb"/BaseFont /[A-Z]{6}\+NotoSansCJK", pdf) and b"/FontFile2" in pdf
 
 
 def test_rerun_is_byte_identical(demo_out, tmp_path):
@@ -132,3 +176,62 @@ def test_cache_makes_the_second_run_reuse_roads_and_times(tmp_path):
     none = run_cli("demo", "--out", str(tmp_path / "c"), "--cache-dir", str(tmp_path / "unused"), "--no-cache")
     assert none.returncode == 0 and not (tmp_path / "unused").exists()
     assert (tmp_path / "c" / "plan.csv").read_bytes() == (tmp_path / "a" / "plan.csv").read_bytes()
+
+
+# --- the demo map in a real browser ---------------------------------------------------------
+
+
+@pytest.fixture
+def demo_page(browser, demo_out):
+    from tests.test_maps import OpenedMap
+
+    opened = OpenedMap(browser, demo_out / "map.html")
+    yield opened
+    opened.page.close()
+
+
+@pytest.mark.browser
+def test_demo_map_opens_offline_with_every_district_and_school(demo_page, plan):
+    page = demo_page.page
+    page.wait_for_timeout(300)
+    assert demo_page.console_errors == []
+    assert demo_page.network_requests() == [demo_page.url]
+    assert page.locator("path.xq-territory").count() == plan["district"].nunique()
+    assert page.locator("path.xq-school").count() == len(plan)
+    assert page.locator("path.xq-core").count() == int(plan["is_core"].sum())
+    assert page.locator(".xq-legend-row").count() == plan["district"].nunique()
+
+
+@pytest.mark.browser
+def test_demo_map_tooltip_legend_and_search(demo_page, plan):
+    page = demo_page.page
+    x, y = page.evaluate(LONE_MEMBER_JS)
+    page.mouse.move(x, y)
+    tooltip = page.locator(".leaflet-tooltip:not(.xq-core-label)")
+    tooltip.first.wait_for(state="visible")
+    assert tooltip.first.inner_text() in set(plan["name"])
+    page.locator(".xq-legend-row[data-key=D05]").click()
+    assert page.locator("path.xq-territory.xq-highlight").count() == 1
+    core = plan[plan["is_core"] & (plan["district"] == "D05")]["name"].iloc[0]
+    part = core[3:7]  # a piece from the middle of the name
+    page.locator(".leaflet-control-search input").press_sequentially(part)
+    tips = page.locator(".search-tip")
+    tips.first.wait_for(state="visible")
+    assert core in [tip.inner_text() for tip in tips.all()]
+    page.locator(".search-tip", has_text=core).first.click()
+    assert core in page.locator(".leaflet-popup-content").inner_text()
+    assert demo_page.console_errors == []
+
+
+# The screen point of a member school in view with no other school within 30 px.
+LONE_MEMBER_JS = """() => {
+    const map = Object.values(window).find((value) => value instanceof L.Map);
+    const state = map.xuequ, size = map.getSize();
+    const points = state.members.concat(state.cores).map((m) => map.latLngToContainerPoint(m.getLatLng()));
+    const lone = state.members.findIndex((_, i) => {
+        const p = points[i];
+        const inside = p.x > 60 && p.y > 160 && p.x < size.x / 2 && p.y < size.y - 60;
+        return inside && points.every((q, j) => j === i || p.distanceTo(q) > 30);
+    });
+    return [points[lone].x, points[lone].y];
+}"""

@@ -1,6 +1,6 @@
 """A non-editable install works on its own: ``pip install .`` into a new virtualenv, then ``xuequ demo``
-from another folder writes the six files, with the demo county in the user's cache folder when the
-installed package cannot hold it."""
+from another folder writes every file of ``maps.outputs.OUTPUT_FILES``, with the demo county in the user's
+cache folder when the installed package cannot hold it."""
 
 from __future__ import annotations
 

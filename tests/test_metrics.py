@@ -26,11 +26,16 @@ def test_indicator_cv_counts_nine_year_schools_in_both_levels():
         {"level": ["primary", "junior", "nine_year"], "enrollment": [100, 100, 100],
          "equipment_value_per_student": [1000.0, 3000.0, 2000.0]}
     )
-    table = indicator_cv_table(schools).set_index("level")
+    both = indicator_cv_table(schools)
+    table = both[both["standard"] == "quality_2017"].set_index("level")
     assert table.loc["primary", "cv"] == pytest.approx(weighted_cv(np.array([1000.0, 2000.0]), np.array([100, 100])))
     assert table.loc["junior", "cv"] == pytest.approx(weighted_cv(np.array([3000.0, 2000.0]), np.array([100, 100])))
     assert table.loc["primary", "limit"] == 0.50 and table.loc["junior", "limit"] == 0.45
     assert bool(table.loc["primary", "meets"]) is True
+    # the indicator is one of the 2012 standard's too: the same CV against that standard's limits
+    basic = both[both["standard"] == "basic_2012"].set_index("level")
+    assert basic["cv"].to_dict() == table["cv"].to_dict()
+    assert basic.loc["primary", "limit"] == 0.65 and basic.loc["junior", "limit"] == 0.55
 
 
 def test_district_summary():
@@ -39,7 +44,8 @@ def test_district_summary():
             "district": ["D01", "D01", "D01", "D02", "D02", ""],
             "is_core": [True, False, False, True, False, False],
             "enrollment": [1000, 200, 300, 900, 100, 50],
-            "minutes_to_core": [np.nan, 10.0, 20.0, np.nan, 5.0, np.nan],
+            "minutes_to_core": [0.0, 10.0, 20.0, 0.0, 5.0, np.nan],
+            "minutes_from_core": [0.0, 12.0, 18.0, 0.0, 5.0, np.nan],
             "area_type": ["urban", "rural", "town", "urban", "rural", "rural"],
         }
     )
@@ -47,7 +53,8 @@ def test_district_summary():
     assert summary.loc["D01", "enrollment"] == 1500 and summary.loc["D02", "enrollment"] == 1000
     assert summary.loc["D01", "deviation"] == pytest.approx(0.2)
     assert summary.loc["D01", "n_members"] == 2 and summary.loc["D02", "n_schools"] == 2
-    assert summary.loc["D01", "max_minutes"] == 20.0 and summary.loc["D01", "mean_minutes"] == 15.0
+    # trips count the longer direction: 12 (from the core) and 20 (to it)
+    assert summary.loc["D01", "max_minutes"] == 20.0 and summary.loc["D01", "mean_minutes"] == 16.0
     assert (summary.loc["D01", ["n_urban", "n_town", "n_rural"]] == [1, 1, 1]).all()
 
 

@@ -1,4 +1,4 @@
-"""Place names of the invented county: townships, 街道, streets, villages, and Chinese numerals for school names."""
+"""Names in the invented county: townships, 街道, streets, villages, and the schools' principals."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["name_pool", "zh_number"]
+__all__ = ["name_pool", "person_name"]
 
 TOWN_NAME_FIRST = "青柳石桃杏松梅双新古高龙凤金银铁白黄马杨王李张大小东西南北红花沙"
 TOWN_NAME_SECOND = "山口林桥庄集店营屯寨湖坡岭沟泉埠堡峪河洼"
@@ -26,7 +26,9 @@ VILLAGE_SURNAMES = (
     "程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶余潘杜戴夏钟汪田任姜范方石姚谭"
 )
 VILLAGE_SUFFIXES = ("家村", "庄村", "家庄村", "家洼村", "家屯村", "营村", "楼村", "官庄村")
-ZH_DIGITS = "零一二三四五六七八九"
+#: Principals' given names: one or two characters from this pool after a surname of VILLAGE_SURNAMES.
+GIVEN_NAME_CHARS = "建国华明丽军红平文伟芳秀英敏静志强磊洋艳勇杰娟涛超霞刚桂玉海燕云飞春林"
+GIVEN_NAME_TWO_CHAR_SHARE = 0.7
 
 
 def name_pool(rng: np.random.Generator, preset: Sequence[str], first: str, second: str, count: int) -> list[str]:
@@ -39,20 +41,8 @@ def name_pool(rng: np.random.Generator, preset: Sequence[str], first: str, secon
     return names
 
 
-def zh_number(n: int) -> str:
-    """Chinese numeral of ``1 <= n < 10000`` as used in school names (十一, 二十, 一百零五)."""
-    if not 0 < n < 10000:
-        raise ValueError(f"cannot write {n} as a school ordinal")
-    parts: list[str] = []
-    zero_pending = False
-    for unit_value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
-        digit, n = divmod(n, unit_value)
-        if digit:
-            if zero_pending:
-                parts.append(ZH_DIGITS[0])
-            parts.append(ZH_DIGITS[digit] + unit)
-            zero_pending = False
-        elif parts:
-            zero_pending = True
-    text = "".join(parts)
-    return text[1:] if text.startswith("一十") else text
+def person_name(rng: np.random.Generator) -> str:
+    """A person's name: a surname of :data:`VILLAGE_SURNAMES` and one or two given characters."""
+    length = 2 if rng.random() < GIVEN_NAME_TWO_CHAR_SHARE else 1
+    surname = VILLAGE_SURNAMES[int(rng.integers(len(VILLAGE_SURNAMES)))]
+    return surname + "".join(GIVEN_NAME_CHARS[int(i)] for i in rng.integers(len(GIVEN_NAME_CHARS), size=length))

@@ -10,16 +10,17 @@ import numpy as np
 import shapely
 
 from gis.schema import INDICATORS
+from partition.naming import zh_numeral
 from partition.standards import FLOORS
 
 from .county import City, Unit
 from .identity import COUNTY_NAME
-from .names import zh_number
+from .names import person_name
 from .roads import Roads
 from .sampling import spread_among
 from .townships import Town
 
-__all__ = ["School", "INDICATOR_DECIMALS", "make_schools"]
+__all__ = ["School", "INDICATOR_DECIMALS", "make_schools", "assign_principals"]
 
 CITY_SCHOOLS_PER_SCALE = 26
 CITY_LEVEL_SHARES = {"primary": 0.52, "junior": 0.38, "nine_year": 0.10}
@@ -89,6 +90,8 @@ MAX_TEACHER_SHARE = {
 }
 PER_HUNDRED = 100.0
 INDICATOR_DECIMALS = {name: 2 for name in INDICATORS} | {"equipment_value_per_student": 0}
+#: Share of schools whose principal the table leaves blank (a post vacant or not reported).
+PRINCIPAL_BLANK_SHARE = 0.04
 JUNIOR_ORDINAL_START = 2  # 第一中学 is the county's senior high school, so junior schools count from 二
 
 
@@ -108,6 +111,7 @@ class School:
     name: str = ""
     classes: int = 0
     teachers: int = 0
+    principal: str = ""
     indicators: dict[str, float] = field(default_factory=dict)
 
 
@@ -235,7 +239,7 @@ def _name_schools(schools: list[School]) -> None:
 
     def ordinal(place: str, kind: str, start: int = 1) -> str:
         counters[(place, kind)] = counters.get((place, kind), start - 1) + 1
-        return "第" + zh_number(counters[(place, kind)])
+        return "第" + zh_numeral(counters[(place, kind)])
 
     for school in schools:
         town = school.unit
@@ -298,3 +302,10 @@ def make_schools(
     for school in schools:
         _staff_and_resources(rng, school)
     return schools
+
+
+def assign_principals(rng: np.random.Generator, schools: list[School]) -> None:
+    """A principal (校长) for each school, :data:`PRINCIPAL_BLANK_SHARE` of them left blank."""
+    for school in schools:
+        name = person_name(rng)
+        school.principal = "" if rng.random() < PRINCIPAL_BLANK_SHARE else name

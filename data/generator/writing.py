@@ -151,6 +151,7 @@ def write_schools(path: Path, schools: list[School], to_wgs84: Callable[[np.ndar
                 "area_type": AREA_LABELS_ZH[school.area_type],
                 "is_core": YES_ZH if school.is_core else NO_ZH,
                 "category": CATEGORY_LABELS_ZH[school.category],
+                "principal": school.principal,
             }
             row |= {k: f"{v:.{INDICATOR_DECIMALS[k]}f}" for k, v in school.indicators.items()}
             table.writerow(row[column] for column in TABLE_HEADERS_ZH)
