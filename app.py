@@ -127,7 +127,7 @@ def run(job: Job) -> Result:
     inputs = inputs_record(replace(job, osm=osm, boundary=boundary))
     with logged_step(logger, f"writing files to {job.out}"):
         files = write_plan_files(result, job.out, title=job.title, notice=job.notice, lang=job.lang, source=job.source,
-                                 basemap=job.basemap, basemap_key=job.basemap_key, inputs=inputs)
+                                 basemap=job.basemap, basemap_key=job.basemap_key, inputs=inputs, jobs=job.jobs)
     _print_summary(result, files)
     return result
 
