@@ -260,7 +260,7 @@ def _check(run: Run, name: str) -> Run:
 
 def _plan_figures(out: Path) -> str:
     plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
-    return f"{plan['student_minutes']:,.0f} student-min, {plan['status']}, gap {plan['gap']:.4%}"
+    return f"{plan['student_minutes_longer_trip']:,.0f} student-min (longer trip), {plan['status']}, gap {plan['gap']:.4%}"
 
 
 def main(argv: list[str] | None = None) -> int:
