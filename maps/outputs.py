@@ -135,12 +135,13 @@ def write_plan_files(
 ) -> dict[str, Path]:
     """Write :data:`OUTPUT_FILES` into the folder ``out``; return their paths by name.
 
-    The options are :func:`plan_map`'s. With ``jobs`` above 1 the printed figure (map.png, map.pdf)
-    is drawn in a second process while the map is made (the same bytes). ``inputs`` (JSON-ready) is recorded in plan.json as what,
+    The options are :func:`plan_map`'s. ``inputs`` (JSON-ready) is recorded in plan.json as what,
     besides the rules and seed, shaped the plan: the command line records its input files and
-    settings there, so that ``python app.py rerun plan.json`` makes the same plan. The files appear
-    together or not at all: they are written into a staging folder beside ``out`` and moved in
-    when every one is complete.
+    settings there, so that ``python app.py rerun plan.json`` makes the same plan. With ``jobs``
+    above 1 the printed figure (map.png, map.pdf) is drawn in a second process while the map is
+    made (the same bytes; a script calling it then needs the ``if __name__ == "__main__":``
+    guard, as for :func:`partition.plan_districts`). The files appear together or not at all:
+    they are written into a staging folder beside ``out`` and moved in when every one is complete.
     """
     out = Path(out)
     about = {"title": title, "notice": notice, "n_schools": len(result.schools), **({"inputs": dict(inputs)} if inputs else {})}
