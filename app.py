@@ -153,7 +153,8 @@ def run(job: Job) -> Result:
                                 core_swaps=job.core_swaps, close=job.closed)
     inputs = inputs_record(replace(job, osm=osm, boundary=boundary))
     with logged_step(logger, f"writing files to {job.out}"):
-        files = write_plan_files(result, job.out, title=job.title, notice=job.notice, inputs=inputs, **_map_options(job))
+        files = write_plan_files(result, job.out, title=job.title, notice=job.notice, inputs=inputs, jobs=job.jobs,
+                                 **_map_options(job))
     _print_summary(result, files)
     return result
 

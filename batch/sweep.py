@@ -12,6 +12,7 @@ import logging
 import operator
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from distributed import Client
@@ -22,6 +23,7 @@ from gis.inputs import CountyFiles
 from gis.progress import logged_step
 from maps.outputs import DEFAULT_TITLE
 from maps.sweep_page import save_sweep_page
+from partition.rules import GIVEN_CORES, Rules
 from partition.solve import DEFAULT_TIME_LIMIT_S
 
 from .cluster import run_tasks
@@ -87,9 +89,10 @@ def _prepare_levels(client: Client, files: CountyFiles, cells: Sequence[Cell], b
     Waits for them, so that a bad file stops the sweep before any plan is solved, and shows the
     warnings they raised (dropped rows) here.
     """
-    first = {}
+    by_level: dict[str, list[Rules]] = {}
     for cell in cells:
-        first.setdefault(cell.rules.level, cell.rules)
+        by_level.setdefault(cell.rules.level, []).append(cell.rules)
+    first = {level: _covering(rules) for level, rules in by_level.items()}
     prepared, notes = {}, []
     with logged_step(logger, f"reading {files.osm.name} and computing travel times on the cluster (level {', '.join(first)})"):
         for level, rules in first.items():
@@ -100,6 +103,14 @@ def _prepare_levels(client: Client, files: CountyFiles, cells: Sequence[Cell], b
     for message in dict.fromkeys(caught):
         warnings.warn(message, UserWarning, stacklevel=3)
     return prepared
+
+
+def _covering(rules: Sequence[Rules]) -> Rules:
+    """Rules whose preparation routes far enough, and from enough schools, for every one of ``rules``:
+    the longest travel limit (none if one has none), and cores chosen if any combination chooses them."""
+    limits = [r.max_minutes for r in rules]
+    chosen = [r.cores for r in rules if r.cores != GIVEN_CORES]
+    return replace(rules[0], max_minutes=None if None in limits else max(limits), cores=max(chosen) if chosen else GIVEN_CORES)
 
 
 def _swept(cells: Sequence[Cell]) -> list[str]:

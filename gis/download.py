@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import osmnx as ox
 import requests
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -31,6 +30,8 @@ SIMPLIFY_STEP_DEG = 0.001
 
 def place_boundary(place: str) -> BaseGeometry:
     """The outline of a named place (EPSG:4326), e.g. ``"沂水县, 临沂市, 山东省"``."""
+    import osmnx as ox  # here, not above: osmnx (and scikit-learn with it) takes a second to import
+
     try:
         found = ox.geocode_to_gdf(place)
     except Exception as exc:  # osmnx raises its own errors and requests' for network failures
@@ -56,6 +57,8 @@ def download_extract(area: BaseGeometry, cache_dir: str | Path) -> Path:
     path = Path(cache_dir) / f"extract-{hashlib.sha256(query.encode()).hexdigest()[:16]}.osm"
     if path.is_file() and path.stat().st_size > 0:
         return path
+    import osmnx as ox
+
     url = ox.settings.overpass_url.rstrip("/") + "/interpreter"
     try:
         response = requests.post(url, data={"data": query}, timeout=OVERPASS_TIMEOUT_S + 60)

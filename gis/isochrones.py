@@ -62,11 +62,32 @@ def isochrone_polygons(
     places, place_of_node = np.unique(xy, axis=0, return_inverse=True)
     cells, place_of_cell = _place_cells(places, _region(xy, boundary, to_metric))
     reach = engine.reachable(np.asarray(sources, dtype=np.int64), limit_s, both_ways=both_ways)
-    polygons = []
-    for row in reach:
-        reached_place = np.bincount(place_of_node.ravel(), weights=row, minlength=len(places)) > 0
-        polygons.append(_union(cells[reached_place[place_of_cell]]))
+    reached = np.zeros((len(reach), len(places)), dtype=bool)  # [source, place]
+    for row, nodes in zip(reached, reach):
+        row[place_of_node.ravel()[nodes]] = True
+    pieces, covers = _pieces(cells, reached[:, place_of_cell])
+    polygons = [_union(pieces[cover]) for cover in covers]
     return gpd.GeoDataFrame({"source": np.arange(len(polygons))}, geometry=polygons, crs=crs).to_crs(CRS)
+
+
+def _pieces(cells: np.ndarray, reached: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cells merged into pieces that the same sources reach, and which pieces each source reaches.
+
+    Isochrones overlap: merging every source's cells apart would merge most cells many times over.
+    Cells reached by the same set of sources are merged once instead, and each isochrone is the
+    union of its few pieces (the same area: the pieces are a coverage of the reached cells).
+    """
+    some = reached.any(axis=0)  # cells no source reaches are left out
+    cells, reached = cells[some], reached[:, some]
+    reached_by = np.packbits(reached, axis=0).T  # one row of bits per cell
+    signatures, piece_of_cell = np.unique(reached_by, axis=0, return_inverse=True)
+    piece_of_cell = piece_of_cell.ravel()
+    order = np.argsort(piece_of_cell, kind="stable")
+    starts = np.searchsorted(piece_of_cell[order], np.arange(len(signatures)))
+    groups = np.split(cells[order], starts[1:]) if len(signatures) else []
+    pieces = np.array([_union(group) for group in groups], dtype=object)
+    covers = np.unpackbits(signatures, axis=1, count=reached.shape[0]).T.astype(bool)  # [source, piece]
+    return pieces, covers
 
 
 def _region(xy: np.ndarray, boundary: BaseGeometry | None, to_metric: pyproj.Transformer) -> BaseGeometry:

@@ -44,8 +44,8 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -60,6 +60,9 @@ from .simplify import Paths, interior_nodes, merged_paths, without_rings
 from .snap import snap_schools, snap_to_nodes
 from .speeds import parse_maxspeed, speed_table
 from .ways import NETWORK_TYPES, Graph, check_osm_path, extract_roads, graph_from_ways, highway_set, read_ways
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = [
     "check_osm_path",
@@ -155,6 +158,8 @@ class RoadNetwork:
         Nodes carry ``x`` and ``y``; edges ``osmid``, ``highway``, ``length``, ``speed_kph``,
         ``travel_time`` and, for merged edges, a ``geometry`` LineString.
         """
+        import networkx as nx  # here, not above: only this needs it, and it takes a tenth of the start-up
+
         graph = nx.MultiDiGraph(crs=CRS, **({"simplified": True} if self.simplified else {}))
         ids = self.nodes.index.to_numpy().tolist()
         graph.add_nodes_from(

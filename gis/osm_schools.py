@@ -41,11 +41,9 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import osmium
-import osmnx
 import pandas as pd
 import requests
 import shapely
-from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
 from shapely.geometry.base import BaseGeometry
 
 from .admin import TOWNSHIP_LEVEL, read_admin_areas
@@ -359,6 +357,9 @@ def assign_townships(schools: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.
 
 def _school_features_from_file(path: Path) -> gpd.GeoDataFrame:
     """The ``amenity=school`` features of a local file, through the same osmnx code as a download."""
+    import osmnx  # here, not above: osmnx (and scikit-learn with it) takes a second to import, and a
+    from osmnx._errors import InsufficientResponseError  # table of schools never needs it
+
     with tempfile.TemporaryDirectory(prefix="osm-schools-") as folder:
         extract = Path(folder) / "schools.osm"
         if _write_school_extract(path, extract) == 0:
@@ -396,6 +397,9 @@ def _query_polygon(
     place: str | None, bbox: tuple[float, float, float, float] | None, polygon: BaseGeometry | None
 ) -> BaseGeometry:
     """The query area as one polygon (one geocoding even when townships are fetched too)."""
+    import osmnx
+    from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
+
     if sum(x is not None for x in (place, bbox, polygon)) != 1:
         raise InputError("give exactly one of place, bbox or polygon to download OSM schools")
     if polygon is not None:
@@ -414,6 +418,9 @@ def _query_polygon(
 
 
 def _download_features(area: BaseGeometry, tags: dict[str, str]) -> gpd.GeoDataFrame:
+    import osmnx
+    from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
+
     try:
         return osmnx.features_from_polygon(area, tags)
     except InsufficientResponseError:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +14,7 @@ import folium
 import geopandas as gpd
 from matplotlib.figure import Figure
 
-from gis.files import staged_output_dir
+from gis.files import staged_output_dir, write_bytes_atomic
 from gis.isochrones import isochrone_polygons
 from gis.roads import main_roads
 from gis.traveltime import TravelTimeEngine
@@ -23,7 +26,7 @@ from partition.violations import RULE_LABELS
 
 from .assets import save_map
 from .basemaps import OSM_ATTRIBUTION
-from .figure import render_plan_figure, save_figure
+from .figure import figure_bytes, render_plan_figure
 from .render import plan_colors, render_plan_map
 from .report import render_report, save_report
 
@@ -47,8 +50,9 @@ class MapContext:
     isochrones: gpd.GeoDataFrame | None
 
 
-def map_context(result: Result) -> MapContext:
-    """The main roads and townships of the plan's OSM data, and the area within the travel limit of each core."""
+def map_context(result: Result, *, roads: gpd.GeoDataFrame | None = None) -> MapContext:
+    """The main roads and townships of the plan's OSM data, and the area within the travel limit of each core
+    (``roads``: :func:`gis.roads.main_roads` of the plan's roads, when they are drawn already)."""
     cores = result.schools[result.schools["is_core"] & (result.schools["district"] != "")]
     isochrones = None
     if result.rules.max_minutes is not None and len(cores):
@@ -56,7 +60,8 @@ def map_context(result: Result) -> MapContext:
         areas = isochrone_polygons(TravelTimeEngine(result.roads), result.roads, cores["node"].to_numpy(), limit_s,
                                    boundary=result.boundary)
         isochrones = areas.assign(district=cores["district"].to_numpy(), minutes=result.rules.max_minutes)
-    return MapContext(roads=main_roads(result.roads), townships=result.townships, isochrones=isochrones)
+    roads = main_roads(result.roads) if roads is None else roads
+    return MapContext(roads=roads, townships=result.townships, isochrones=isochrones)
 
 
 def plan_map(
@@ -81,11 +86,30 @@ def plan_figure(
     source: str | None = OSM_ATTRIBUTION, context: MapContext | None = None,
 ) -> Figure:
     """The printed 学区划分图示 of the plan, in the map's colours; save it with :func:`maps.save_figure`."""
-    context = map_context(result) if context is None else context
+    roads, townships = (main_roads(result.roads), result.townships) if context is None else (context.roads, context.townships)
     return render_plan_figure(
         result.schools, result.districts, plan_colors(result.schools, result.districts), title=title, notice=notice,
-        roads=context.roads, townships=context.townships, lang=lang, source=source,
+        roads=roads, townships=townships, lang=lang, source=source,
     )
+
+
+def _figure_files(*args, **kwargs) -> tuple[bytes, bytes]:
+    """map.png and map.pdf of :func:`maps.figure.render_plan_figure`'s figure."""
+    figure = render_plan_figure(*args, **kwargs)
+    return figure_bytes(figure, "png"), figure_bytes(figure, "pdf")
+
+
+def _figure_files_meanwhile(result: Result, roads: gpd.GeoDataFrame, stack: ExitStack, *, jobs: int, **options) -> Future:
+    """map.png and map.pdf drawn in a second process when ``jobs`` allows (the figure does not need
+    the map's isochrones), else here; the same bytes either way."""
+    args = (result.schools, result.districts, plan_colors(result.schools, result.districts))
+    kwargs = {"roads": roads, "townships": result.townships, **options}
+    if jobs < 2:
+        done = Future()
+        done.set_result(_figure_files(*args, **kwargs))
+        return done
+    second_core = stack.enter_context(ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")))
+    return second_core.submit(_figure_files, *args, **kwargs)
 
 
 def plan_report(result: Result, *, title: str = DEFAULT_TITLE, notice: str | None = None) -> str:
@@ -107,31 +131,34 @@ def _violation_rows(result: Result) -> list[dict]:
 def write_plan_files(
     result: Result, out: str | os.PathLike, *, title: str = DEFAULT_TITLE, notice: str | None = None, lang: str = "zh",
     source: str | None = OSM_ATTRIBUTION, basemap: str = "none", basemap_key: str | None = None,
-    inputs: Mapping[str, object] | None = None,
+    inputs: Mapping[str, object] | None = None, jobs: int = 1,
 ) -> dict[str, Path]:
     """Write :data:`OUTPUT_FILES` into the folder ``out``; return their paths by name.
 
     The options are :func:`plan_map`'s. ``inputs`` (JSON-ready) is recorded in plan.json as what,
     besides the rules and seed, shaped the plan: the command line records its input files and
-    settings there, so that ``python app.py rerun plan.json`` makes the same plan. The files appear
-    together or not at all: they are written into a staging folder beside ``out`` and moved in
-    when every one is complete.
+    settings there, so that ``python app.py rerun plan.json`` makes the same plan. With ``jobs``
+    above 1 the printed figure (map.png, map.pdf) is drawn in a second process while the map is
+    made (the same bytes; a script calling it then needs the ``if __name__ == "__main__":``
+    guard, as for :func:`partition.plan_districts`). The files appear together or not at all:
+    they are written into a staging folder beside ``out`` and moved in when every one is complete.
     """
     out = Path(out)
     about = {"title": title, "notice": notice, "n_schools": len(result.schools), **({"inputs": dict(inputs)} if inputs else {})}
     tables = plan_tables(result, **about)
     schools = tables.schools
-    context = map_context(result)
-    shared = {"title": title, "notice": notice, "lang": lang, "source": source, "context": context}
-    with staged_output_dir(out) as stage:
+    options = {"title": title, "notice": notice, "lang": lang, "source": source}
+    with ExitStack() as stack, staged_output_dir(out) as stage:
+        roads = main_roads(result.roads)
+        figures = _figure_files_meanwhile(result, roads, stack, jobs=jobs, **options)
+        context = map_context(result, roads=roads)
         write_plan_csv(schools, stage / "plan.csv")
         write_plan_json(result.plan, stage / "plan.json", violations=tables.summary["violations"], **about)
         write_geojson(schools[[c for c in SCHOOL_FEATURE_COLUMNS if c in schools] + ["geometry"]], stage / "schools.geojson")
         write_geojson(result.districts, stage / "districts.geojson")
         write_gpkg(schools, result.districts, tables.summary, stage / "plan.gpkg")
-        save_map(plan_map(result, basemap=basemap, basemap_key=basemap_key, **shared), stage / "map.html")
-        figure = plan_figure(result, **shared)
-        save_figure(figure, stage / "map.png")
-        save_figure(figure, stage / "map.pdf")
+        save_map(plan_map(result, basemap=basemap, basemap_key=basemap_key, context=context, **options), stage / "map.html")
+        for name, data in zip(("map.png", "map.pdf"), figures.result()):
+            write_bytes_atomic(stage / name, data)
         save_report(plan_report(result, title=title, notice=notice), stage / "report.html")
     return {name: out / name for name in OUTPUT_FILES}

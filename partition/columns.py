@@ -289,14 +289,18 @@ def _cheapest_districts(reduced: np.ndarray, weight: np.ndarray, counts: tuple[f
     table = np.full((n_rows, capacity + 1), np.inf)
     table[0, 0] = 0.0
     took = np.zeros((len(reduced), n_rows, capacity + 1), bool)
-    source, target = (slice(0, n_rows - 1), slice(1, n_rows)) if counting else (slice(0, 1), slice(0, 1))
+    reached_rows, reached_load = 1, 0  # the table is finite only below these: the loop skips the rest
     for item, (value, w) in enumerate(zip(reduced.tolist(), weight.tolist())):
         if w > capacity:
             continue
-        candidate = table[source, : capacity + 1 - w] + value
-        better = candidate < table[target, w:]
-        took[item, target, w:] = better
-        np.minimum(table[target, w:], candidate, out=table[target, w:])
+        rows = min(reached_rows, n_rows - 1) if counting else 1
+        source, target = (slice(0, rows), slice(1, rows + 1)) if counting else (slice(0, 1), slice(0, 1))
+        top = min(reached_load, capacity - w) + 1
+        candidate = table[source, :top] + value
+        better = candidate < table[target, w : w + top]
+        took[item, target, w : w + top] = better
+        np.minimum(table[target, w : w + top], candidate, out=table[target, w : w + top])
+        reached_rows, reached_load = reached_rows + 1, reached_load + w
     lightest = max(0, int(np.ceil(loads[0] - FEASIBILITY_TOL))) if np.isfinite(loads[0]) else 0
     balance_weight, offset = balance
     extra = balance_weight * np.abs(offset + np.arange(lightest, capacity + 1))

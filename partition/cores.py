@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from gis.schema import INDICATORS
 
@@ -28,6 +25,10 @@ UNCOVERED_MINUTES = 1000.0
 
 def quality_index(schools: pd.DataFrame) -> np.ndarray:
     """Composite quality: mean z-score of the resource indicators (0 when none are given)."""
+    from sklearn.impute import SimpleImputer  # here, not above: scikit-learn takes a second to import,
+    from sklearn.pipeline import make_pipeline  # and only choosing cores needs it
+    from sklearn.preprocessing import StandardScaler
+
     present = [c for c in INDICATORS if c in schools and schools[c].notna().any()]
     if not present:
         return np.zeros(len(schools))

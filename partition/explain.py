@@ -56,11 +56,19 @@ def _unreachable_members(problem: Problem) -> list[str]:
     reasons = []
     for row in np.flatnonzero(~(minutes <= problem.rules.max_minutes + LIMIT_TOL_MIN).any(axis=1)):
         nearest = int(np.argmin(minutes[row]))
-        reasons.append(
-            f"{problem.label(problem.members[row])} reaches no core within {problem.rules.max_minutes:g} min; "
-            f"the nearest core is {problem.label(problem.cores[nearest])} at {minutes[row, nearest]:.1f} min"
-        )
+        nearest_text = (f"the nearest core is {problem.label(problem.cores[nearest])} at {minutes[row, nearest]:.1f} min"
+                        if np.isfinite(minutes[row, nearest]) else f"every core is {_minutes_text(problem, np.inf)} away")
+        reasons.append(f"{problem.label(problem.members[row])} reaches no core within {problem.rules.max_minutes:g} min; {nearest_text}")
     return reasons
+
+
+def _minutes_text(problem: Problem, minutes: float) -> str:
+    """A travel time as a person reads it, also beyond the problem's horizon (or with no road between)."""
+    if np.isfinite(minutes):
+        return f"{minutes:.1f} min"
+    if np.isfinite(problem.horizon_s):
+        return f"more than {problem.horizon_s / SECONDS_PER_MINUTE:g} min"
+    return "out of road reach"
 
 
 def _short_cores(problem: Problem) -> list[str]:
@@ -127,7 +135,7 @@ def _locks_beyond_limit(problem: Problem) -> list[str]:
         school, core = problem.position(school_id), problem.position(core_id)
         if minutes[school, core] > limit + LIMIT_TOL_MIN:
             reasons.append(
-                f"{problem.label(school)} is fixed to {problem.label(core)}, {minutes[school, core]:.1f} min away, "
+                f"{problem.label(school)} is fixed to {problem.label(core)}, {_minutes_text(problem, minutes[school, core])} away, "
                 f"beyond the {limit:g} min limit; remove the lock or raise --max-minutes"
             )
     return reasons

@@ -55,9 +55,11 @@ class MipResult:
 
 
 def solve_mip(model: Model, *, time_limit: float, seed: int = 0, start: np.ndarray | None = None,
-              fixed: np.ndarray | None = None, max_nodes: int | None = None, max_solutions: int | None = None) -> MipResult:
+              fixed: np.ndarray | None = None, max_nodes: int | None = None, max_solutions: int | None = None,
+              checkpoint: tuple[float, float] | None = None) -> MipResult:
     """Run HiGHS on ``model`` (one thread), from ``start`` if given, with the ``fixed`` pairs set to 1;
-    ``max_nodes`` and ``max_solutions`` (improving solutions found) stop it early.
+    ``max_nodes`` and ``max_solutions`` (improving solutions found) stop it early, and so does a
+    ``checkpoint`` ``(seconds, gap)``: after that many seconds, the run stops while its gap is above ``gap``.
 
     The result is read honestly: ``optimal`` only when HiGHS says so, never when a time or node
     limit stopped it.
@@ -79,8 +81,7 @@ def solve_mip(model: Model, *, time_limit: float, seed: int = 0, start: np.ndarr
         highs.changeColsBounds(len(chosen), chosen, np.ones(len(chosen)), np.ones(len(chosen)))
     if start is not None:
         highs.setSolution(_solution_of(start))
-    if logger.isEnabledFor(logging.DEBUG):
-        _log_better_plans(highs)
+    _watch(highs, checkpoint=checkpoint, log_plans=logger.isEnabledFor(logging.DEBUG))
     highs.run()
     status = highs.getModelStatus()
     feasible = highs.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
@@ -94,14 +95,27 @@ def solve_mip(model: Model, *, time_limit: float, seed: int = 0, start: np.ndarr
     return MipResult(x, bound, optimal=status == highspy.HighsModelStatus.kOptimal, infeasible=infeasible)
 
 
-def _log_better_plans(highs: highspy._Highs) -> None:
-    """Log each better plan HiGHS finds, with its gap (:data:`SOLVER_GAP`), as it finds it."""
-    def better_plan(kind, message, found, data_in, user_data) -> None:
-        gap = found.mip_gap if math.isfinite(found.mip_gap) else None
-        logger.debug("HiGHS: plan %.6g, bound %.6g", found.mip_primal_bound, found.mip_dual_bound, extra={SOLVER_GAP: gap})
+def _watch(highs: highspy._Highs, *, checkpoint: tuple[float, float] | None, log_plans: bool) -> None:
+    """HiGHS's one callback: log each better plan with its gap (:data:`SOLVER_GAP`) when ``log_plans``,
+    and stop at the ``checkpoint`` (seconds, gap) while the gap is still above it."""
+    kinds = highspy.cb.HighsCallbackType
 
-    highs.setCallback(better_plan, None)
-    highs.startCallback(highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution)
+    def callback(kind, message, data_out, data_in, user_data) -> None:
+        if kind == kinds.kCallbackMipImprovingSolution:
+            gap = data_out.mip_gap if math.isfinite(data_out.mip_gap) else None
+            logger.debug("HiGHS: plan %.6g, bound %.6g", data_out.mip_primal_bound, data_out.mip_dual_bound, extra={SOLVER_GAP: gap})
+        elif kind == kinds.kCallbackMipInterrupt and data_in is not None:
+            seconds, gap = checkpoint
+            if data_out.running_time >= seconds and not data_out.mip_gap <= gap:
+                data_in.user_interrupt = True
+
+    if checkpoint is None and not log_plans:
+        return
+    highs.setCallback(callback, None)
+    if log_plans:
+        highs.startCallback(kinds.kCallbackMipImprovingSolution)
+    if checkpoint is not None:
+        highs.startCallback(kinds.kCallbackMipInterrupt)
 
 
 def _solution_of(x: np.ndarray) -> highspy.HighsSolution:

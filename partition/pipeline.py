@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 
 import geopandas as gpd
 import numpy as np
@@ -32,10 +34,10 @@ from .levels import LEVEL_MEMBERS, schools_for_level
 from .metrics import between_district_cv, district_costs, district_summary, indicator_cv_table, standard_verdicts
 from .naming import check_names
 from .plan import Plan
-from .problem import SECONDS_PER_MINUTE, Problem
+from .problem import SECONDS_PER_MINUTE, Problem, time_horizon_s
 from .rules import GIVEN_CORES, Locks, Rules
 from .solve import DEFAULT_TIME_LIMIT_S, solve
-from .territory import school_neighbours, territory_polygons
+from .territory import Territories, school_neighbours, territory_polygons, voronoi_territories
 from .violations import Violation, find_violations
 
 __all__ = ["Result", "plan_districts", "prepare", "Prepared", "county_areas", "select_schools", "prepare_selected"]
@@ -175,6 +177,15 @@ class Prepared:
     nearest: np.ndarray
     townships: gpd.GeoDataFrame
     boundary: BaseGeometry | None
+    #: The positions of the schools whose travel times were computed (None: every school's).
+    timed: np.ndarray | None = None
+    #: Gives the travel times from and to the given cores without the horizon (see :func:`partition.solve.solve`).
+    times_from: Callable[[np.ndarray], np.ndarray] | None = None
+
+    @property
+    def all_times(self) -> Callable[[], np.ndarray] | None:
+        """Every travel time to and from the problem's cores, without the horizon, on demand (for explanations)."""
+        return None if self.times_from is None else partial(self.times_from, self.problem.cores)
 
     def with_rules(self, rules: Rules) -> "Prepared":
         """The same schools, snapping and travel times under other ``rules`` of the same level.
@@ -186,28 +197,54 @@ class Prepared:
             raise ValueError(f"level '{rules.level}' covers other schools than '{self.problem.rules.level}'; prepare it anew")
         _check_rule_inputs(rules, self.schools)
         _check_lock_ids(rules.locks, self.schools)
-        problem = _problem(self.schools, self.problem.seconds, self.problem.neighbours, rules)
+        sources = _time_sources(self.schools, rules, None)
+        if self.timed is not None and (sources is None or not np.isin(sources, self.timed).all()):
+            raise ValueError("these rules need travel times from schools the preparation did not route from; prepare anew")
+        problem = _problem(self.schools, self.problem.seconds, self.problem.neighbours, rules, horizon_s=self.problem.horizon_s)
         return replace(self, problem=problem)
 
     def plan(self, *, time_limit: float = DEFAULT_TIME_LIMIT_S, seed: int = 0, jobs: int = 1, verbose: bool = False) -> Result:
         """Solve the problem and score the plan (parameters as :func:`plan_districts`)."""
         problem = self.problem
-        with logged_step(logger, f"solving: {len(problem.cores)} cores, {len(problem.members)} members"):
-            plan = solve(problem, time_limit=time_limit, seed=seed, jobs=jobs, verbose=verbose)
-        return self.result(plan)
+        with ThreadPoolExecutor(1) as second_core:  # with a core to spare, the schools' territories are drawn meanwhile
+            territories = second_core.submit(self.school_territories) if jobs > 1 else None
+            with logged_step(logger, f"solving: {len(problem.cores)} cores, {len(problem.members)} members"):
+                plan = solve(problem, time_limit=time_limit, seed=seed, jobs=jobs, verbose=verbose, all_times=self.all_times)
+            return self.result(plan, territories=None if territories is None else territories.result())
 
-    def result(self, plan: Plan) -> Result:
-        """The :class:`Result` of ``plan``: its school table, territories and figures."""
+    def school_territories(self) -> Territories:
+        """Each school's territory: the Voronoi cells of its own place and of the road nodes that reach
+        it first. They do not depend on the plan; a 学区's territory is the union of its schools'."""
+        points = np.vstack([_lonlat(self.schools), self.roads.nodes[["x", "y"]].to_numpy()])
+        labels = np.concatenate([np.arange(len(self.schools)), self.nearest])
+        return voronoi_territories(points[labels >= 0], labels[labels >= 0], boundary=self.boundary)
+
+    def result(self, plan: Plan, *, territories: Territories | None = None) -> Result:
+        """The :class:`Result` of ``plan``: its school table, territories and figures (``territories``:
+        :meth:`school_territories`, when they are drawn already)."""
         with logged_step(logger, "drawing territories and scoring the plan"):
             frame = plan_frame(plan, self.problem, self.schools)
             summary = district_summary(frame).merge(district_costs(frame), on="district")
-            districts = _territories(frame, self.roads, self.nearest, self.boundary).merge(summary, on="district")
+            districts = self._district_territories(frame, territories).merge(summary, on="district")
             cv_table = indicator_cv_table(frame)
             return Result(
                 plan=plan, problem=self.problem, schools=frame, districts=districts, cv_table=cv_table,
                 standards=standard_verdicts(cv_table), between_cv=between_district_cv(frame), roads=self.roads,
                 townships=self.townships, boundary=self.boundary, violations=find_violations(self.problem, plan),
             )
+
+    def _district_territories(self, frame: gpd.GeoDataFrame, territories: Territories | None) -> gpd.GeoDataFrame:
+        """学区 polygons, named: their schools' territories merged, clipped to the boundary."""
+        district = frame["district"].to_numpy()
+        if (district == "").any():  # a school left out gives its road nodes to no 学区: the 学区' own nodes decide
+            points = np.vstack([_lonlat(frame), self.roads.nodes[["x", "y"]].to_numpy()])
+            labels = np.concatenate([district, district[self.nearest]])
+            polygons = territory_polygons(points[labels != ""], labels[labels != ""], boundary=self.boundary)
+        else:
+            territories = self.school_territories() if territories is None else territories
+            polygons = territories.merged(district[territories.labels])
+        names = frame[frame["is_core"]].set_index("district")
+        return polygons.join(names[["district_name", "district_head", "core_school_id", "core_name"]], on="district")
 
 
 def prepare(
@@ -221,16 +258,18 @@ def prepare(
     instead of the rules' choice. The steps are :func:`county_areas`, :func:`select_schools`
     and :func:`prepare_selected`.
     """
-    townships, boundary = county_areas(roads, townships=townships, boundary=boundary)
+    townships, boundary = county_areas(roads, townships=townships, boundary=boundary, cache_dir=cache_dir)
     chosen = select_schools(schools, roads, rules, townships=townships, strict=strict)
     return prepare_selected(chosen, roads, rules, townships=townships, boundary=boundary, cache_dir=cache_dir, cores=cores)
 
 
 def county_areas(
-    roads: RoadNetwork, *, townships: gpd.GeoDataFrame | None = None, boundary: BaseGeometry | None = None
+    roads: RoadNetwork, *, townships: gpd.GeoDataFrame | None = None, boundary: BaseGeometry | None = None,
+    cache_dir: str | os.PathLike | None = None,
 ) -> tuple[gpd.GeoDataFrame, BaseGeometry | None]:
-    """The 乡镇/街道 areas and the county outline: the ones given, else those of the roads' OSM file."""
-    areas = _admin_areas(roads, need=townships is None or boundary is None)
+    """The 乡镇/街道 areas and the county outline: the ones given, else those of the roads' OSM file
+    (kept in ``cache_dir``)."""
+    areas = _admin_areas(roads, need=townships is None or boundary is None, cache_dir=cache_dir)
     townships = _areas_of_level(areas, TOWNSHIP_LEVEL) if townships is None else townships
     return townships, _county_outline(areas) if boundary is None else boundary
 
@@ -252,17 +291,26 @@ def prepare_selected(
     boundary: BaseGeometry | None, cache_dir: str | os.PathLike | None = None, cores: Collection[str] | None = None,
 ) -> Prepared:
     """Travel times, cores and the :class:`Problem` of the schools :func:`select_schools` chose."""
+    horizon = time_horizon_s(rules) if cores is None else np.inf  # a given plan's trips may be of any length
     with logged_step(logger, "computing travel times between schools"):
         engine = TravelTimeEngine(roads)
         nodes = schools["node"].to_numpy()
-        seconds, _ = cached_matrix(engine, nodes, cache_dir=cache_dir)
+        sources = _time_sources(schools, rules, cores)
+        seconds, _ = cached_matrix(engine, nodes, sources=sources, cutoff=horizon, cache_dir=cache_dir)
         nearest, _ = engine.nearest_source(nodes, toward=True)
     neighbours = school_neighbours(nearest, roads.edges["u"].to_numpy(), roads.edges["v"].to_numpy(), len(schools))
-    return Prepared(_problem(schools, seconds, neighbours, rules, cores=cores), schools, roads, nearest, townships, boundary)
+
+    def times_from(cores: np.ndarray) -> np.ndarray:
+        with logged_step(logger, "computing every travel time to and from the cores, to explain"):
+            return cached_matrix(engine, nodes, sources=cores, cache_dir=cache_dir)[0]
+
+    problem = _problem(schools, seconds, neighbours, rules, cores=cores, horizon_s=horizon)
+    return Prepared(problem, schools, roads, nearest, townships, boundary, sources, times_from)
 
 
 def _problem(
     schools: gpd.GeoDataFrame, seconds: np.ndarray, neighbours: tuple, rules: Rules, *, cores: Collection[str] | None = None,
+    horizon_s: float = np.inf,
 ) -> Problem:
     """The problem the rules make of placed schools and their travel times: cores given or chosen, fixed cores checked."""
     if cores is None:
@@ -271,14 +319,14 @@ def _problem(
     else:  # a given plan's cores; a lock it breaks is listed among its violations
         is_core = schools["school_id"].isin(cores).to_numpy()
     check_names(rules.naming, schools, is_core)
-    return Problem.from_schools(schools, seconds, rules, is_core=is_core, neighbours=neighbours)
+    return Problem.from_schools(schools, seconds, rules, is_core=is_core, neighbours=neighbours, horizon_s=horizon_s)
 
 
-def _admin_areas(roads: RoadNetwork, *, need: bool) -> gpd.GeoDataFrame:
+def _admin_areas(roads: RoadNetwork, *, need: bool, cache_dir: str | os.PathLike | None) -> gpd.GeoDataFrame:
     """The county and 乡镇/街道 areas of the roads' OSM file, when needed and known."""
     if not need or roads.source is None:
         return NO_TOWNSHIPS.assign(admin_level=pd.Series(dtype=int))
-    return read_admin_areas(roads.source, levels=(COUNTY_LEVEL, TOWNSHIP_LEVEL))
+    return read_admin_areas(roads.source, levels=(COUNTY_LEVEL, TOWNSHIP_LEVEL), cache_dir=cache_dir)
 
 
 def _areas_of_level(areas: gpd.GeoDataFrame, level: int) -> gpd.GeoDataFrame:
@@ -336,26 +384,29 @@ def _check_locks_against_cores(locks: Locks, schools: gpd.GeoDataFrame, is_core:
             raise InputError(f"rules: together pairs two cores, {label(a)} and {label(b)}; each core leads its own 学区: remove the pair")
 
 
+def _given_cores(schools: gpd.GeoDataFrame, rules: Rules) -> np.ndarray:
+    """The table's quality flag, with the pinned cores."""
+    return schools["is_core"].to_numpy(bool) | schools["school_id"].isin(rules.locks.cores).to_numpy()
+
+
 def _core_mask(schools: gpd.GeoDataFrame, seconds: np.ndarray, rules: Rules) -> np.ndarray:
     """The table's quality flag, or K cores chosen by quality and coverage (pinned ones kept)."""
-    pinned = np.flatnonzero(schools["school_id"].isin(rules.locks.cores))
     if rules.cores == GIVEN_CORES:
-        flagged = schools["is_core"].to_numpy(bool).copy()
-        flagged[pinned] = True
-        return flagged
+        return _given_cores(schools, rules)
+    pinned = np.flatnonzero(schools["school_id"].isin(rules.locks.cores))
     if rules.cores > len(schools):
         raise InputError(f"cores={rules.cores}: there are only {len(schools)} schools; choose fewer cores")
     minutes = np.maximum(seconds, seconds.T) / SECONDS_PER_MINUTE
     return choose_cores(schools, minutes, rules.cores, max_minutes=rules.max_minutes, pinned=tuple(int(i) for i in pinned))
 
 
-def _territories(frame: gpd.GeoDataFrame, roads: RoadNetwork, nearest: np.ndarray, boundary) -> gpd.GeoDataFrame:
-    """学区 polygons: every road node goes with the school it reaches first, clipped to ``boundary``."""
-    district = frame["district"].to_numpy()
-    points = np.vstack([np.column_stack([frame.geometry.x, frame.geometry.y]), roads.nodes[["x", "y"]].to_numpy()])
-    labels = np.concatenate([district, district[nearest]])
-    assigned = labels != ""
-    territories = territory_polygons(points[assigned], labels[assigned], boundary=boundary)
-    names = frame[frame["is_core"]].set_index("district")
-    return territories.join(names[["district_name", "district_head", "core_school_id", "core_name"]], on="district")
+def _time_sources(schools: gpd.GeoDataFrame, rules: Rules, cores: Collection[str] | None) -> np.ndarray | None:
+    """The schools (positions) whose travel times from and to all others are needed: the cores when
+    they are known (a given plan's, the rules' given ones), every school when cores are to be chosen."""
+    if cores is not None:
+        return np.flatnonzero(schools["school_id"].isin(cores).to_numpy())
+    return np.flatnonzero(_given_cores(schools, rules)) if rules.cores == GIVEN_CORES else None
 
+
+def _lonlat(schools: gpd.GeoDataFrame) -> np.ndarray:
+    return np.column_stack([schools.geometry.x, schools.geometry.y])

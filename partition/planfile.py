@@ -253,7 +253,8 @@ class _Resolver:
 
 
 def plan_file(path: str | Path) -> Path:
-    """The file a plan is read from: ``path`` itself, or a plan folder's plan.csv."""
+    """The file a plan is read from: ``path``, or the plan.csv of a plan folder; an
+    :class:`InputError` when there is none."""
     path = Path(path)
     if path.is_dir():
         if not (path / PLAN_TABLE).is_file():

@@ -17,11 +17,15 @@ of :mod:`partition.heuristic` leave (3,079,408), 30 minutes of CP-SAT lowered it
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from ortools.sat.python import cp_model
 
 from .model import Model
 from .solverlogs import solver_logs_enabled
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
 
 __all__ = ["polish", "workers_for", "MIN_WORKERS"]
 
@@ -46,6 +50,8 @@ def polish(model: Model, x: np.ndarray | None, *, time_limit: float, seed: int =
     """
     if time_limit <= 0:
         return x, False
+    from ortools.sat.python import cp_model  # here, not above: it takes a tenth of the start-up, often unused
+
     pairs = model.is_pair
     sat, variables = _to_cp_sat(model.restrict(np.flatnonzero(pairs), _rows_of_pairs_only(model)))
     if x is not None:
@@ -80,6 +86,8 @@ def _rows_of_pairs_only(model: Model) -> np.ndarray:
 
 def _to_cp_sat(model: Model) -> tuple[cp_model.CpModel, list]:
     """A model of pairs only as a CP-SAT model: one Boolean per pair, rows and costs scaled to integers."""
+    from ortools.sat.python import cp_model
+
     sat = cp_model.CpModel()
     variables = [sat.NewBoolVar(f"x{j}") for j in range(model.n_vars)]
     rows = model.matrix.tocsr()

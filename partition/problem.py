@@ -26,6 +26,8 @@ __all__ = [
     "LIMIT_TOL_MIN",
     "BALANCE_WEIGHT",
     "TIE_WEIGHT",
+    "HORIZON_FACTOR",
+    "time_horizon_s",
 ]
 
 SECONDS_PER_MINUTE = 60.0
@@ -37,8 +39,18 @@ BALANCE_WEIGHT = 0.01
 #: The objective's tie-break: each (school, core) pair weighs a fixed amount in ``[0, TIE_WEIGHT)``
 #: student-minutes, from a hash of the two ids.
 TIE_WEIGHT = 1e-3
+#: A plan needs the travel times between a core and a school up to this multiple of the limit: a member
+#: and its core within the limit, two cores that share a member (the heuristic's neighbourhoods) within
+#: twice it (core -> member -> core).
+HORIZON_FACTOR = 2.0
 #: 城乡类型 values that count as town or rural for the mix rule (城乡联建).
 RURAL_AREA_TYPES = ("town", "rural")
+
+
+def time_horizon_s(rules: Rules) -> float:
+    """Seconds up to which a plan under ``rules`` needs the travel times to and from the cores
+    (:data:`HORIZON_FACTOR` times the limit; ``inf`` without a limit)."""
+    return np.inf if rules.max_minutes is None else HORIZON_FACTOR * rules.max_minutes * SECONDS_PER_MINUTE
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,7 +66,8 @@ class Problem:
     is_core : numpy.ndarray of bool
         The core schools; every other school joins exactly one core.
     seconds : numpy.ndarray
-        ``seconds[i, j]``: road travel time from school i to school j.
+        ``seconds[i, j]``: road travel time from school i to school j. Only the rows and columns of
+        the cores are read, and only up to ``horizon_s``: beyond it a time may be ``inf``.
     rules : Rules
     names : tuple of str, optional
         Display names, used in explanations.
@@ -66,6 +79,9 @@ class Problem:
         Each school's value of the ``indicator_band`` indicator (NaN: unknown).
     neighbours : tuple of tuple of int, optional
         Schools whose territories touch each school's (needed by ``contiguity``).
+    horizon_s : float
+        Times above this many seconds may be missing (``inf``) from ``seconds`` (``inf``: every time is
+        there). At least the travel limit; :func:`time_horizon_s` keeps the heuristic's neighbourhoods whole.
     """
 
     school_ids: tuple[str, ...]
@@ -78,6 +94,12 @@ class Problem:
     rural: np.ndarray | None = None
     indicator: np.ndarray | None = None
     neighbours: tuple[tuple[int, ...], ...] | None = None
+    horizon_s: float = np.inf
+
+    def __post_init__(self) -> None:
+        limit_s = np.inf if self.rules.max_minutes is None else self.rules.max_minutes * SECONDS_PER_MINUTE
+        if self.horizon_s < limit_s:
+            raise ValueError(f"travel times known up to {self.horizon_s:g} s, short of the {limit_s:g} s limit")
 
     def broken_locks(self, core_of: np.ndarray) -> list[str]:
         """The locks a plan (each school's core position, -1 when left out) does not keep."""
@@ -91,6 +113,7 @@ class Problem:
     def from_schools(
         cls, schools: pd.DataFrame, seconds: np.ndarray, rules: Rules, *,
         is_core: np.ndarray | None = None, neighbours: tuple[tuple[int, ...], ...] | None = None,
+        horizon_s: float = np.inf,
     ) -> "Problem":
         """A problem over the rows of a canonical school table (cores from ``is_core`` or its flag)."""
         band = rules.indicator_band
@@ -105,6 +128,7 @@ class Problem:
             rural=schools["area_type"].isin(RURAL_AREA_TYPES).to_numpy() if "area_type" in schools else None,
             indicator=schools[band[0]].to_numpy(float) if band else None,
             neighbours=neighbours,
+            horizon_s=horizon_s,
         )
 
     def label(self, position: int) -> str:
@@ -134,7 +158,8 @@ class Problem:
         return np.flatnonzero(~self.is_core)
 
     def pair_minutes(self) -> np.ndarray:
-        """Minutes between every member (rows) and core (columns): the longer direction."""
+        """Minutes between every member (rows) and core (columns): the longer direction (``inf`` beyond
+        the horizon)."""
         m, c = self.members, self.cores
         both = np.maximum(self.seconds[np.ix_(m, c)], self.seconds[np.ix_(c, m)].T)
         return both / SECONDS_PER_MINUTE
@@ -151,9 +176,13 @@ class Problem:
         return rows, cols, minutes[rows, cols]
 
     def input_hash(self) -> str:
-        """SHA-256 of the schools, enrollments, cores and travel times (not the rules)."""
+        """SHA-256 of the schools, enrollments, cores and travel times to and from the cores within
+        the rules' horizon (not the other rules)."""
+        cores = self.cores
+        times = np.concatenate([self.seconds[cores], self.seconds[:, cores].T])
+        times = np.round(np.where(times <= min(self.horizon_s, time_horizon_s(self.rules)), times, np.inf), 3)
         digest = hashlib.sha256()
         digest.update("\x1f".join(self.school_ids).encode())
-        for array in (self.enrollment.astype(np.int64), self.is_core.astype(np.uint8), np.round(self.seconds, 3)):
+        for array in (self.enrollment.astype(np.int64), self.is_core.astype(np.uint8), times):
             digest.update(np.ascontiguousarray(array).tobytes())
         return digest.hexdigest()

@@ -9,9 +9,12 @@ The formulation is :mod:`partition.model`. :func:`solve` runs it in four steps:
    side (:data:`PROCESSES_PER_CORE`), each solving its components in turn.
 2. **Warm start** (when every component is small): :func:`partition.heuristic.heuristic_plan`,
    used when it keeps every row of the model.
-3. **Bound and dive** (components of at least :data:`BOUND_MIN_VARS` pairs):
-   :mod:`partition.columns` gives the set-partitioning bound, far stronger than the MILP's LP
-   relaxation, and a plan by diving in that LP; a MIP completes what the dive leaves open.
+3. **Bound and dive** (components of at least :data:`BOUND_MIN_VARS` pairs): a loose one (its LP
+   relaxation splits few members) goes to HiGHS alone first, which solves it outright; when its gap
+   is still above :data:`EXACT_MAX_GAP` after :data:`PLAIN_TIME_SHARE` of the time, or for a tight
+   component at once, :mod:`partition.columns` gives the set-partitioning bound,
+   far stronger than the MILP's LP relaxation, and a plan by diving in that LP; a MIP completes what
+   the dive leaves open.
 4. **Improve and prove.** A small component goes to HiGHS, warm-started, for all its time. In a
    large one, the heuristic's exact regions on the block's cores improve the dive's plan (or, where
    no MIP completes the dive, repair its partial plan) for up to :data:`LOCAL_TIME_SHARE` of the
@@ -24,7 +27,8 @@ The formulation is :mod:`partition.model`. :func:`solve` runs it in four steps:
 The status is read honestly: ``optimal`` only when HiGHS proves it or the best plan meets the proven
 bound within :data:`MIP_REL_GAP`; a time-limited run is ``feasible`` with its proven gap. When no
 plan is found, :mod:`partition.feasibility` explains why, down to the smallest travel limit at
-which a plan exists. Every rule beyond the member count and balance band only adds rows, so the
+which a plan exists (with every time to and from the cores, when the problem had only those
+within its horizon). Every rule beyond the member count and balance band only adds rows, so the
 set-partitioning bound stays valid under them; it also proves a component infeasible when it
 exceeds the cost of any plan.
 """
@@ -34,6 +38,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
@@ -63,6 +68,17 @@ DEFAULT_TIME_LIMIT_S = 60.0
 LIMIT_SEARCH_PROBES = 12
 #: Components with at least this many (member, core) pairs get the set-partitioning bound.
 BOUND_MIN_VARS = 1000
+#: A large component whose LP relaxation splits at most :data:`PLAIN_MAX_SPLIT` of its members between
+#: cores first goes to HiGHS alone: a loose one (1,500 schools, 150 cores, 2-12 members, ±100%; 1.5% of
+#: the members split) is proven optimal at the root node in 5 s, where the bound-and-dive path took the
+#: whole minute and left a gap. HiGHS goes on while its gap is within :data:`EXACT_MAX_GAP` after this
+#: share of the component's time (where the steps below would hand the plan to HiGHS anyway); otherwise
+#: the rest of the time goes to those steps, from its plan and with its bound. With the default rules
+#: (313 and 787 schools: 20% and 23% split) the bound-and-dive path does better, and gets all the time.
+PLAIN_TIME_SHARE = 0.25
+PLAIN_MAX_SPLIT = 0.1
+#: A pair's LP value counts as whole within this of 0 or 1.
+WHOLE_TOL = 1e-6
 #: Share of a component's time left after column generation (:data:`partition.columns.BOUND_TIME_SHARE`)
 #: that the dive may use.
 DIVE_TIME_SHARE = 0.6
@@ -87,7 +103,7 @@ BOUND_NAME = "set-partitioning bound, exact regions, CP-SAT polish"
 
 
 def solve(problem: Problem, *, time_limit: float = DEFAULT_TIME_LIMIT_S, seed: int = 0, jobs: int = 1,
-          verbose: bool = False) -> Plan:
+          verbose: bool = False, all_times: Callable[[], np.ndarray] | None = None) -> Plan:
     """Find the plan of least cost (:func:`partition.model.objective_value`) that keeps every rule.
 
     With ``rules.objective == "max"`` the longest trip comes first: the travel limit is
@@ -110,6 +126,10 @@ def solve(problem: Problem, *, time_limit: float = DEFAULT_TIME_LIMIT_S, seed: i
         this needs the ``if __name__ == "__main__":`` guard.
     verbose : bool
         Let HiGHS and CP-SAT print their logs to standard output (they print nothing otherwise).
+    all_times : callable, optional
+        For a problem with a horizon (``problem.horizon_s``): gives its ``seconds`` without one (every
+        core's times to and from every school). Called only when no plan exists, so that the
+        explanation can quote times beyond the limit (a school's nearest core, the smallest feasible limit).
 
     Raises
     ------
@@ -130,8 +150,9 @@ def solve(problem: Problem, *, time_limit: float = DEFAULT_TIME_LIMIT_S, seed: i
                 return _plan(problem, model, outcome, seed)
             if not outcome.infeasible:
                 raise InfeasibleError(["the solver stopped (time limit reached) before finding a plan; raise --time-limit"])
-            reasons = ["the rules cannot all hold together, although no single school or core rules a plan out",
-                       *_relax_hint(problem, time_limit)]
+        problem = _without_horizon(problem, all_times)
+        reasons = explain_infeasible(problem) or [
+            "the rules cannot all hold together, although no single school or core rules a plan out", *_relax_hint(problem, time_limit)]
         hint, limit = limit_hint(problem, time_limit=time_limit / LIMIT_SEARCH_PROBES)
         raise InfeasibleError(reasons + hint, smallest_limit=limit)
 
@@ -139,6 +160,14 @@ def solve(problem: Problem, *, time_limit: float = DEFAULT_TIME_LIMIT_S, seed: i
 def available_cores() -> int:
     """The CPU cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _without_horizon(problem: Problem, all_times: Callable[[], np.ndarray] | None) -> Problem:
+    """The problem with every time from ``all_times``, when it has a horizon (the same explanations, with
+    the times beyond it)."""
+    if all_times is None or not np.isfinite(problem.horizon_s):
+        return problem
+    return replace(problem, seconds=all_times(), horizon_s=np.inf)
 
 
 def _tightest_limit(problem: Problem, time_limit: float) -> Problem:
@@ -288,9 +317,16 @@ def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, re
     """Bound, dive, polish and solve one block; the best plan found and the best proven bound."""
     if block.is_pair.sum() < max(BOUND_MIN_VARS, 1):
         return _exact(block, start, -np.inf, deadline=deadline, seed=seed, by_columns=False)
+    proven = -np.inf
+    if PLAIN_TIME_SHARE > 0 and _loose(problem, block, relaxation):  # the cheap path first: HiGHS alone
+        checkpoint = (PLAIN_TIME_SHARE * (deadline - time.monotonic()), EXACT_MAX_GAP)
+        plain = _exact(block, start, proven, deadline=deadline, seed=seed, by_columns=False, checkpoint=checkpoint)
+        if plain.optimal or plain.infeasible or time.monotonic() >= deadline:
+            return plain
+        start, proven = plain.x, plain.bound
     duals = None if relaxation is None else relaxation.member_duals
     columns = column_generation(problem, block, deadline=share_of(deadline, BOUND_TIME_SHARE), start=start, duals=duals)
-    bound = columns.bound
+    bound = max(columns.bound, proven)
     if bound > _worst_cost(block) + FEASIBILITY_TOL:
         return _Outcome(None, np.inf, bound, optimal=False, infeasible=True)
     x, cores = start, np.unique(block.core[block.is_pair])
@@ -319,9 +355,21 @@ def _solve_block(problem: Problem, block: Model, *, start: np.ndarray | None, re
     return _found(block, x, bound, optimal=False, by_columns=True)
 
 
-def _exact(block: Model, start: np.ndarray | None, bound: float, *, deadline: float, seed: int, by_columns: bool) -> _Outcome:
-    """HiGHS on the block until ``deadline``, from ``start``; ``bound`` is a bound proven before."""
-    result = highs.solve_mip(block, time_limit=deadline - time.monotonic(), seed=seed, start=start)
+def _loose(problem: Problem, block: Model, relaxation: Relaxation | None) -> bool:
+    """Whether the LP relaxation splits at most :data:`PLAIN_MAX_SPLIT` of the block's members between cores,
+    or has no solution (HiGHS then proves the block infeasible at its root: 1,500 schools in 4 s)."""
+    if relaxation is None:
+        return True
+    member, _, _ = problem.feasible_pairs()
+    split = np.zeros(len(problem.members), bool)
+    split[member[(relaxation.share > WHOLE_TOL) & (relaxation.share < 1 - WHOLE_TOL)]] = True
+    return bool(split[np.unique(block.member[block.is_pair])].mean() <= PLAIN_MAX_SPLIT)
+
+
+def _exact(block: Model, start: np.ndarray | None, bound: float, *, deadline: float, seed: int, by_columns: bool,
+           checkpoint: tuple[float, float] | None = None) -> _Outcome:
+    """HiGHS on the block until ``deadline`` (or its ``checkpoint``), from ``start``; ``bound`` is a bound proven before."""
+    result = highs.solve_mip(block, time_limit=deadline - time.monotonic(), seed=seed, start=start, checkpoint=checkpoint)
     x = _better(block, start, result.x)
     if x is None:
         return _Outcome(None, np.inf, max(bound, result.bound), optimal=False, infeasible=result.infeasible)

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import gis
+import maps
 import partition
 from data.demo import ensure_demo
 from gis.errors import InputError
@@ -142,3 +143,10 @@ def test_progress_is_logged(demo_inputs, caplog):
     steps = [r.getMessage() for r in caplog.records if r.name.startswith("partition")]
     cores = int(schools["is_core"].sum())
     assert any(m.startswith(f"solving: {cores} cores") and m.endswith(" s)") for m in steps)
+
+
+def test_the_figure_drawn_in_a_second_process_has_the_same_bytes(example, tmp_path):
+    """write_plan_files(jobs=2) draws map.png and map.pdf in another process: the files are the same."""
+    files = maps.write_plan_files(example["result"], tmp_path / "two", jobs=2)
+    for name in ("map.png", "map.pdf", "map.html"):
+        assert files[name].read_bytes() == (example["out"] / name).read_bytes(), name

@@ -140,3 +140,65 @@ def test_school_matrix_cache_hits_only_for_the_same_graph_and_nodes(tmp_path):
     assert np.array_equal(rebuilt, first)
     _, hit = cached_matrix(engine, nodes, cache_dir=None)
     assert not hit
+
+
+def helsinki_engine_and_nodes():
+    from gis.network import read_road_network
+    from gis.traveltime import TravelTimeEngine
+    from tests.osm_fixtures import helsinki_pbf_path
+
+    engine = TravelTimeEngine(read_road_network(helsinki_pbf_path()))
+    return engine, np.linspace(0, engine.n_nodes - 1, 40).astype(np.int64)
+
+
+def test_source_rows_and_columns_are_the_full_matrix_within_the_cutoff():
+    from gis.traveltime import cached_matrix
+
+    engine, nodes = helsinki_engine_and_nodes()
+    full = engine.matrix(nodes)
+    sources, cutoff = np.array([3, 17, 30]), float(np.median(full))
+    got, hit = cached_matrix(engine, nodes, sources=sources, cutoff=cutoff, cache_dir=None)
+    assert not hit
+    touched = np.zeros_like(full, bool)
+    touched[sources], touched[:, sources] = True, True
+    within = touched & (full <= cutoff)
+    assert within[~np.isin(np.arange(40), sources)][:, sources].sum() > 20  # some columns come from the reversed graph
+    np.testing.assert_allclose(got[within], full[within], rtol=0, atol=1e-9)
+    assert np.array_equal(got[sources][full[sources] <= cutoff], full[sources][full[sources] <= cutoff])  # rows: the same runs
+    assert np.isinf(got[~within]).all()
+
+
+def test_time_cache_serves_lower_cutoffs_and_held_rows_only(tmp_path):
+    from gis.traveltime import cached_matrix
+
+    engine, nodes = helsinki_engine_and_nodes()
+    cutoff = float(np.median(engine.matrix(nodes)))
+    wide, hit = cached_matrix(engine, nodes, sources=[1, 2, 3], cutoff=cutoff, cache_dir=tmp_path)
+    assert not hit
+    fresh = cached_matrix(engine, nodes, sources=[2, 3], cutoff=cutoff / 2, cache_dir=None)[0]
+    narrow, hit = cached_matrix(engine, nodes, sources=[2, 3], cutoff=cutoff / 2, cache_dir=tmp_path)
+    assert hit and np.array_equal(narrow, fresh)  # clipped: never depends on what the cache held
+    _, hit = cached_matrix(engine, nodes, sources=[1, 2, 3], cutoff=2 * cutoff, cache_dir=tmp_path)
+    assert not hit
+    _, hit = cached_matrix(engine, nodes, sources=[1, 5], cutoff=cutoff, cache_dir=tmp_path)
+    assert not hit
+    both, hit = cached_matrix(engine, nodes, sources=[1, 2, 3, 5], cutoff=cutoff, cache_dir=tmp_path)
+    assert hit and np.array_equal(both[[1, 2, 3]], wide[[1, 2, 3]])  # rows of two runs kept together
+    assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_admin_areas_cache_gives_the_same_table(tmp_path):
+    import shapely
+
+    from data.demo import ensure_demo
+    from gis.admin import read_admin_areas
+
+    osm = ensure_demo().osm
+    read = read_admin_areas(osm)
+    first, second = read_admin_areas(osm, cache_dir=tmp_path), read_admin_areas(osm, cache_dir=tmp_path)
+    assert [p.name.split("-")[0] for p in tmp_path.iterdir()] == ["admin"] and len(read) > 1
+    for got in (first, second):
+        pd.testing.assert_frame_equal(got.drop(columns="geometry"), read.drop(columns="geometry"))
+        assert shapely.equals_exact(got.geometry.to_numpy(), read.geometry.to_numpy(), 0).all()
+    next(tmp_path.iterdir()).write_bytes(b"not a cache")
+    pd.testing.assert_frame_equal(read_admin_areas(osm, cache_dir=tmp_path).drop(columns="geometry"), read.drop(columns="geometry"))

@@ -172,7 +172,7 @@ def test_cache_makes_the_second_run_reuse_roads_and_times(tmp_path):
     second = run_cli("demo", "--out", str(tmp_path / "b"), "--cache-dir", str(cache), "--balance", "0.3")
     assert first.returncode == 0 and second.returncode == 0
     assert "roads from the cache" not in first.stderr and "roads from the cache" in second.stderr
-    assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["roads", "times"]
+    assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["admin", "roads", "times"]
     none = run_cli("demo", "--out", str(tmp_path / "c"), "--cache-dir", str(tmp_path / "unused"), "--no-cache")
     assert none.returncode == 0 and not (tmp_path / "unused").exists()
     assert (tmp_path / "c" / "plan.csv").read_bytes() == (tmp_path / "a" / "plan.csv").read_bytes()

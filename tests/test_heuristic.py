@@ -143,6 +143,7 @@ def test_a_block_the_dive_leaves_without_a_plan_gets_the_local_heuristic(monkeyp
     problem = two_regions(2)
     best = solve(problem)
     monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)
+    monkeypatch.setattr(solve_module, "PLAIN_TIME_SHARE", 0)  # straight to the bound-and-dive path
     real_dive = solve_module.dive
     monkeypatch.setattr(solve_module, "dive", lambda *args, **kwargs: (None, real_dive(*args, **kwargs)[1]))
     calls = []
@@ -189,6 +190,7 @@ def test_large_blocks_in_two_processes_give_the_plan_of_one():
 @pytest.mark.parametrize("name", list(RULE_SETS))
 def test_set_partitioning_bound_path_finds_the_optimum(seed, name, monkeypatch):
     monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)
+    monkeypatch.setattr(solve_module, "PLAIN_TIME_SHARE", 0)  # straight to the bound-and-dive path
     problem = random_problem(seed, rules=RULE_SETS[name])
     best = brute_force(problem)
     if best is None:
@@ -198,6 +200,40 @@ def test_set_partitioning_bound_path_finds_the_optimum(seed, name, monkeypatch):
     plan = solve(problem)
     assert plan.status == "optimal" and plan.solver.endswith(solve_module.BOUND_NAME)
     assert plan.objective == pytest.approx(best, rel=1e-6) and plan.bound <= best + 1e-6
+    assert keeps_rules(problem, np.asarray(plan.core_of))
+
+
+def test_a_loose_large_block_goes_to_highs_alone_first(monkeypatch):
+    monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)  # every block is large
+    problem = random_problem(5, n=40, n_cores=5, rules=Rules(max_minutes=None, members=(2, 12), balance=1.0))
+    tight = random_problem(7, n=50, n_cores=10, rules=Rules(max_minutes=15, members=(2, 6), balance=0.3))
+    assert solve_module._loose(problem, build_model(problem), lp_relaxation(problem))
+    assert not solve_module._loose(tight, build_model(tight), lp_relaxation(tight))  # its LP splits a fifth of the members
+    assert solve(tight).solver.endswith(solve_module.BOUND_NAME)
+    plain = solve(problem)
+    monkeypatch.setattr(solve_module, "PLAIN_TIME_SHARE", 0)
+    searched = solve(problem)
+    assert plain.status == searched.status == "optimal"
+    assert plain.solver == solve_module.SOLVER_NAME and searched.solver.endswith(solve_module.BOUND_NAME)
+    assert plain.core_of == searched.core_of and keeps_rules(problem, np.asarray(plain.core_of))
+
+
+def test_highs_stops_at_its_checkpoint_only_with_a_wide_gap():
+    model = build_model(random_problem(3, n=60, n_cores=10, rules=Rules(max_minutes=15, members=(2, 6), balance=0.3)))
+    stopped = highs.solve_mip(model, time_limit=60, checkpoint=(0.0, 1.0))  # no plan or bound yet: an infinite gap
+    going_on = highs.solve_mip(model, time_limit=60, checkpoint=(0.0, np.inf))
+    not_yet = highs.solve_mip(model, time_limit=60, checkpoint=(60.0, -1.0))
+    assert not stopped.optimal and going_on.optimal and not_yet.optimal
+
+
+def test_a_gap_left_by_highs_goes_to_the_bound_and_dive_path(monkeypatch):
+    monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)
+    monkeypatch.setattr(solve_module, "PLAIN_TIME_SHARE", 1e-9)  # HiGHS is asked at once, and any gap is too wide
+    monkeypatch.setattr(solve_module, "PLAIN_MAX_SPLIT", 1.0)
+    monkeypatch.setattr(solve_module, "EXACT_MAX_GAP", -1.0)
+    problem = random_problem(3, n=60, n_cores=10, rules=Rules(max_minutes=15, members=(2, 6), balance=0.3))
+    plan = solve(problem)
+    assert plan.solver.endswith(solve_module.BOUND_NAME) and plan.status == "optimal"
     assert keeps_rules(problem, np.asarray(plan.core_of))
 
 
@@ -249,10 +285,20 @@ def test_a_run_stopped_by_the_time_limit_is_never_optimal():
 
 def test_set_partitioning_bound_proves_infeasibility(monkeypatch):
     monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)
+    monkeypatch.setattr(solve_module, "PLAIN_TIME_SHARE", 0)  # straight to the bound-and-dive path
     problem = random_problem(0, rules=Rules(max_minutes=None, members=(2, 2), balance=0.01))
     assert brute_force(problem) is None
     with pytest.raises(InfeasibleError, match="cannot all hold together"):
         solve(replace(problem, rules=replace(problem.rules, max_minutes=None)))
+
+
+def test_highs_proves_a_large_block_infeasible_when_its_lp_has_no_solution(monkeypatch):
+    monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)
+    problem = random_problem(2, n=12, n_cores=3, rules=Rules(max_minutes=10, members=(2, 3), balance=None))
+    assert lp_relaxation(problem) is None and solve_module._loose(problem, build_model(problem), None)
+    monkeypatch.setattr(solve_module, "column_generation", None)  # HiGHS alone decides: the path below is never taken
+    with pytest.raises(InfeasibleError, match="cannot all hold together"):
+        solve(problem)
 
 
 @pytest.mark.parametrize("name", ["mix", "township", "together", "apart", "fixed", "contiguity"])
@@ -261,6 +307,7 @@ def test_set_partitioning_path_keeps_the_other_rules(name, monkeypatch):
     import test_rules
 
     monkeypatch.setattr(solve_module, "BOUND_MIN_VARS", 0)
+    monkeypatch.setattr(solve_module, "PLAIN_TIME_SHARE", 0)  # straight to the bound-and-dive path
     problem = test_rules.biting(test_rules.RULES[name])
     plan = solve(problem)
     core_of = np.asarray(plan.core_of)

@@ -102,3 +102,18 @@ def test_isochrone_is_clipped_to_the_boundary(network):
     iso = isochrone_polygons(engine, network, np.arange(network.n_nodes), 3600.0, boundary=boundary)
     assert all(boundary.buffer(2e-5).covers(area) for area in iso.geometry)  # vertices went to metres and back
     assert iso.geometry.iloc[0].area == pytest.approx(boundary.area, rel=1e-3)
+
+
+def test_overlapping_isochrones_each_cover_what_their_source_reaches(network):
+    """Several sources share nodes: each area still holds exactly the nodes its own source reaches both ways."""
+    engine = TravelTimeEngine(network)
+    sources = np.array([network.nodes.index.get_loc(node) for node in (1, 4, 6, 11)])
+    limit_s = 3.2 * MINUTE_S
+    iso = isochrone_polygons(engine, network, sources, limit_s)
+    assert list(iso["source"]) == [0, 1, 2, 3] and iso.is_valid.all()
+    out, back = engine.times_from(sources, np.arange(network.n_nodes)), engine.times_from(sources, np.arange(network.n_nodes), reverse=True)
+    for row, area in enumerate(iso.geometry):
+        for position, node in enumerate(network.nodes.index):
+            reached = max(out[row, position], back[row, position]) <= limit_s
+            assert area.contains(Point(NODES[node])) == reached, (row, node)
+    assert iso.geometry.iloc[1].intersects(iso.geometry.iloc[2])  # they overlap

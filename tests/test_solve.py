@@ -183,3 +183,24 @@ def test_smallest_feasible_limit_is_tight(seed):
     assert keeps_rules(at, np.asarray(solve(at).core_of))
     with pytest.raises(InfeasibleError, match=f"no plan within 1 min; the smallest feasible limit is {limit:.1f} min"):
         solve(problem)
+
+
+def test_explanation_quotes_times_beyond_the_horizon():
+    full = random_problem(0, rules=Rules(max_minutes=1.0, members=None, balance=None))
+    cut = np.where(full.seconds <= 120.0, full.seconds, np.inf)
+    problem = Problem(full.school_ids, full.enrollment, full.is_core, cut, full.rules, horizon_s=120.0)
+    with pytest.raises(InfeasibleError) as without:
+        solve(problem)
+    with pytest.raises(InfeasibleError) as expected:
+        solve(full)
+    calls = []
+    with pytest.raises(InfeasibleError) as caught:
+        solve(problem, all_times=lambda: calls.append(1) or full.seconds)
+    assert "every core is more than 2 min away" in str(without.value) and str(caught.value) == str(expected.value) and calls == [1]
+    assert "the smallest feasible limit is" in str(caught.value)
+
+
+def test_horizon_must_cover_the_limit():
+    base = random_problem(0)
+    with pytest.raises(ValueError, match="short of the"):
+        Problem(base.school_ids, base.enrollment, base.is_core, base.seconds, Rules(max_minutes=30), horizon_s=600.0)

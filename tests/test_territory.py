@@ -9,7 +9,7 @@ import numpy as np
 import shapely
 from shapely.geometry import Point, box
 
-from partition.territory import territory_polygons
+from partition.territory import territory_polygons, voronoi_territories
 
 
 def test_territories_partition_the_boundary_and_hold_their_points():
@@ -36,3 +36,19 @@ def test_coincident_points_keep_the_first_label():
     districts = territory_polygons(points, np.array(["A", "B", "B", "B"]))
     a = districts.set_index("district").geometry["A"]
     assert a.contains(Point(117.0, 36.0))
+
+
+def test_merged_school_territories_are_the_district_territories():
+    rng = np.random.default_rng(7)
+    points = np.column_stack([117.0 + rng.uniform(0, 0.3, 1500), 36.0 + rng.uniform(0, 0.3, 1500)])
+    school_of_point = rng.integers(0, 40, len(points))
+    school_of_point[:40] = np.arange(40)  # every school has a point
+    district_of_school = np.array([f"D{k % 7:02d}" for k in range(40)])
+    boundary = box(116.99, 35.99, 117.31, 36.31)
+    schools = voronoi_territories(points, school_of_point, boundary=boundary)
+    merged = schools.merged(district_of_school[schools.labels])
+    direct = territory_polygons(points, district_of_school[school_of_point], boundary=boundary)
+    assert list(merged["district"]) == list(direct["district"]) == sorted(set(district_of_school))
+    metric = merged.estimate_utm_crs()
+    for a, b in zip(merged.to_crs(metric).geometry, direct.to_crs(metric).geometry):
+        assert a.is_valid and a.symmetric_difference(b).area < 1e-3

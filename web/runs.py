@@ -169,7 +169,8 @@ class Runner:
         store.run_stage(run_id, "solve")
         started = time.monotonic()
         with solver_gaps(_throttled(lambda gap: store.run_gap(run_id, gap), GAP_INTERVAL_S)):
-            plan = solve(prepared.problem, time_limit=settings["time_limit"], seed=settings["seed"], jobs=self.jobs)
+            plan = solve(prepared.problem, time_limit=settings["time_limit"], seed=settings["seed"], jobs=self.jobs,
+                         all_times=prepared.all_times)
         logger.info("run %s solved in %.1f s: %s", run_id, time.monotonic() - started, plan.status)
         store.run_stage(run_id, "territories")
         result = prepared.result(plan)
