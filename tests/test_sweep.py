@@ -51,10 +51,13 @@ def _county_options(county) -> list[str]:
     return ["--osm", str(county.osm), "--schools", str(county.schools), "--time-limit", TIME_LIMIT, "--no-cache"]
 
 
-@pytest.mark.parametrize("rules", [Rules(max_minutes=20, balance=0.4), Rules(cores=8, max_minutes=25), Rules(members=(1, 8))])
-def test_prepared_with_other_rules_is_what_prepare_makes_of_them(county_inputs, rules):
+@pytest.mark.parametrize(("base", "rules"), [
+    (Rules(), Rules(max_minutes=20, balance=0.4)), (Rules(), Rules(members=(1, 8))),
+    (Rules(cores=10), Rules(cores=8, max_minutes=25)),
+])
+def test_prepared_with_other_rules_is_what_prepare_makes_of_them(county_inputs, base, rules):
     schools, roads = county_inputs
-    base = prepare(schools, roads, Rules())
+    base = prepare(schools, roads, base)
     shared, alone = base.with_rules(rules).problem, prepare(schools, roads, rules).problem
     assert shared.rules == alone.rules == rules
     assert shared.input_hash() == alone.input_hash()  # schools, enrollment, cores and times
@@ -62,6 +65,16 @@ def test_prepared_with_other_rules_is_what_prepare_makes_of_them(county_inputs, 
     assert shared.neighbours == alone.neighbours
     with pytest.raises(ValueError, match="level"):
         base.with_rules(Rules(level="primary"))
+
+
+def test_prepared_refuses_rules_that_need_times_it_has_not(county_inputs):
+    """Prepared from the given cores up to twice 30 minutes: choosing cores, or a limit beyond that, needs routing anew."""
+    schools, roads = county_inputs
+    base = prepare(schools, roads, Rules())
+    with pytest.raises(ValueError, match="prepare anew"):
+        base.with_rules(Rules(cores=8))
+    with pytest.raises(ValueError, match="short of"):
+        base.with_rules(Rules(max_minutes=61))
 
 
 @pytest.fixture(scope="module")
