@@ -572,6 +572,7 @@ def cells_from_args(args: argparse.Namespace) -> list[Cell]:
     except RuleError as exc:
         raise InputError(f"--{option_name(option_of_field(exc.field))} {exc.detail}") from None
 
+
 def _check_run_options(args: argparse.Namespace) -> None:
     """The basemap has its key (the numbers are checked by their argparse types)."""
     if args.basemap == "tianditu" and not args.tianditu_key:
