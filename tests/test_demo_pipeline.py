@@ -166,6 +166,7 @@ def test_bad_table_exits_with_one_clear_message(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow  # three whole demo runs; tests/test_cache.py checks each cache in the default run
 def test_cache_makes_the_second_run_reuse_roads_and_times(tmp_path):
     cache = tmp_path / "cache"
     first = run_cli("demo", "--out", str(tmp_path / "a"), "--cache-dir", str(cache))
