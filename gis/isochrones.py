@@ -16,7 +16,7 @@ from shapely.geometry.base import BaseGeometry
 from .network import CRS, RoadNetwork, local_utm_crs
 from .traveltime import TravelTimeEngine
 
-__all__ = ["isochrone_polygons", "REGION_MARGIN_M"]
+__all__ = ["isochrone_polygons", "coverage_union", "REGION_MARGIN_M"]
 
 #: Margin (m) around the road nodes that bounds the outer cells when no boundary is given.
 REGION_MARGIN_M = 1000.0
@@ -66,7 +66,7 @@ def isochrone_polygons(
     for row, nodes in zip(reached, reach):
         row[place_of_node.ravel()[nodes]] = True
     pieces, covers = _pieces(cells, reached[:, place_of_cell])
-    polygons = [_union(pieces[cover]) for cover in covers]
+    polygons = [coverage_union(pieces[cover]) for cover in covers]
     return gpd.GeoDataFrame({"source": np.arange(len(polygons))}, geometry=polygons, crs=crs).to_crs(CRS)
 
 
@@ -85,7 +85,7 @@ def _pieces(cells: np.ndarray, reached: np.ndarray) -> tuple[np.ndarray, np.ndar
     order = np.argsort(piece_of_cell, kind="stable")
     starts = np.searchsorted(piece_of_cell[order], np.arange(len(signatures)))
     groups = np.split(cells[order], starts[1:]) if len(signatures) else []
-    pieces = np.array([_union(group) for group in groups], dtype=object)
+    pieces = np.array([coverage_union(group) for group in groups], dtype=object)
     covers = np.unpackbits(signatures, axis=1, count=reached.shape[0]).T.astype(bool)  # [source, piece]
     return pieces, covers
 
@@ -109,8 +109,9 @@ def _place_cells(places: np.ndarray, region: BaseGeometry) -> tuple[np.ndarray, 
     return parts[is_polygon], place_of_part[is_polygon]
 
 
-def _union(cells: np.ndarray) -> BaseGeometry:
-    """The union of non-overlapping cells as one valid (Multi)Polygon."""
+def coverage_union(cells: np.ndarray) -> BaseGeometry:
+    """The union of non-overlapping cells (neighbours share their edges exactly: Voronoi cells, or
+    unions of them) as one valid (Multi)Polygon; empty for no cells."""
     if not len(cells):
         return shapely.Polygon()
     merged = shapely.coverage_union_all(cells)

@@ -18,6 +18,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gis.coords import WGS84
+from gis.isochrones import coverage_union
 from gis.measure import local_utm_crs
 
 from .model import group_by
@@ -103,7 +104,7 @@ def voronoi_territories(point_lonlat: np.ndarray, point_label: np.ndarray, *, bo
     region = _clip_region(xy, boundary, to_metric)
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=region, ordered=True))
     keys, code = np.unique(labels, return_inverse=True)
-    polygons = np.array([_union(cells[chosen]) for chosen in group_by(code, len(keys))], dtype=object)
+    polygons = np.array([coverage_union(cells[chosen]) for chosen in group_by(code, len(keys))], dtype=object)
     return Territories(keys.tolist(), polygons, region, crs)
 
 
@@ -134,19 +135,13 @@ def _clip_region(xy: np.ndarray, boundary: BaseGeometry | None, to_metric: pypro
     return shapely.union(metric_boundary, shapely.multipoints(near_edge).buffer(margin))
 
 
-def _union(polygons: np.ndarray) -> BaseGeometry:
-    """Union of Voronoi cells, or of unions of them: a coverage (neighbours share their edges exactly)."""
-    merged = shapely.coverage_union_all(polygons)
-    return merged if shapely.is_valid(merged) else shapely.make_valid(shapely.union_all(polygons))
-
-
 def _clipped_union(polygons: np.ndarray, region: BaseGeometry) -> BaseGeometry:
     """Union of territories, clipped to ``region``, as a valid (Multi)Polygon.
 
     They are merged first and the merged shape clipped once: the same area as clipping every
     Voronoi cell (to 1e-5 m² on 90,000 cells), in a quarter of the time.
     """
-    merged = polygons[0] if len(polygons) == 1 else _union(polygons)
+    merged = polygons[0] if len(polygons) == 1 else coverage_union(polygons)
     parts = shapely.get_parts(shapely.intersection(merged, region))
     parts = parts[shapely.get_type_id(parts) == shapely.GeometryType.POLYGON]
     return shapely.multipolygons(parts) if len(parts) > 1 else parts[0]
